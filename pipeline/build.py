@@ -1,0 +1,197 @@
+"""extract -> split -> write for one source, and for every source whose raw files are present.
+
+The converter streams items; each Record is checked against the instance schema, given its split
+and handed to the Parquet writer of its task and split; each Rejection (and each Record that fails
+a check) goes to the source's quarantine file with its reason. Nothing is held per record except an
+8-byte hash of its id (to refuse duplicate ids), so memory does not grow with the corpus's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from pipeline import __version__, card, output, seeds, taskfile
+from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, detect_form
+from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
+from pipeline.registry import Converter, ConverterError, converters
+from pipeline.schemas import violations
+from pipeline.splits import hash_split
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source; printed by the CLI and kept in the manifest."""
+
+    source_id: str
+    status: str  # built | missing | failed
+    form: str = ""
+    instances: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    missing_files: list[str] = field(default_factory=list)
+    empty_tasks: list[str] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(n for splits in self.instances.values() for n in splits.values())
+
+    def summary(self) -> str:
+        if self.status != "built":
+            first = self.message.splitlines()[0] if self.message else ""
+            return f"{self.source_id}: {self.status}. {first}"
+        parts = [f"{self.source_id}: {self.total} instances in {len(self.instances)} tasks ({self.form} form)"]
+        if self.quarantined:
+            reasons = ", ".join(f"{n} {r}" for r, n in sorted(self.quarantined.items(), key=lambda kv: -kv[1]))
+            parts.append(f"quarantined {sum(self.quarantined.values())}: {reasons}")
+        if self.missing_files:
+            parts.append("missing optional files: " + ", ".join(self.missing_files))
+        if self.empty_tasks:
+            parts.append("tasks without records: " + ", ".join(self.empty_tasks))
+        return "; ".join(parts) + f" [{self.seconds:.1f}s]"
+
+
+def check_record(record: Record, task_ids: frozenset[str]) -> str | None:
+    """Why a record must be quarantined, or None. A record for an undeclared task is a bug in the
+    converter, not in the data, so it raises instead."""
+    if record.task_id not in task_ids:
+        raise ConverterError(f"converter yielded a record for undeclared task {record.task_id!r}")
+    if record.split is not None and record.split not in SPLITS:
+        raise ConverterError(f"{record.id}: split must be one of {SPLITS}, got {record.split!r}")
+    if not record.input.strip():
+        return "empty input"
+    if not record.output.strip():
+        return "empty output"
+    return None
+
+
+def build_source(
+    conv: Converter,
+    raw_dir: Path,
+    out: Path,
+    *,
+    seeds_dir: Path = seeds.SEEDS_DIR,
+    max_shard_bytes: int = DEFAULT_SHARD_BYTES,
+    write_card: bool = True,
+) -> SourceReport:
+    """Build one source into `out`, replacing that source's previous output and keeping the rest.
+
+    Raises MissingRawFiles when no declared form of the source is complete in `raw_dir`."""
+    started = time.monotonic()
+    source = conv.source
+    files = detect_form(source, Path(raw_dir))
+    definitions = {t.id: seeds.definitions(t.id, seeds_dir) for t in conv.tasks}  # fail before the long part
+    out.mkdir(parents=True, exist_ok=True)
+    output.clean_stale(out, source.id)
+    staging = output.staging_dir(out, source.id)
+    try:
+        report = _convert(conv, files, staging, definitions, max_shard_bytes)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # the previous output stays as it was
+        raise
+    report.seconds = time.monotonic() - started
+    output.replace_source(out, staging, source.id)
+    if write_card:
+        card.write(out)
+    return report
+
+
+def _convert(conv: Converter, files: RawFiles, staging: Path, definitions: dict[str, list[str]], max_shard_bytes: int) -> SourceReport:
+    """Stream the converter into `staging`: Parquet shards, task files, quarantine, manifest."""
+    source = conv.source
+    report = SourceReport(source.id, "built", form=files.form.name)
+    report.missing_files = [" or ".join(f.patterns) for f in files.missing]
+    writers: dict[tuple[str, str], ShardedWriter] = {}
+    seen: dict[str, set[bytes]] = defaultdict(set)
+    quarantined: Counter[str] = Counter()
+    task_ids = frozenset(conv.task_ids)
+    (staging / "quarantine").mkdir()
+    with open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine:
+
+        def reject(reason: str, raw_file: str, locator: str, task_id: str | None, value: str | None) -> None:
+            quarantined[reason] += 1
+            entry = {"source_id": source.id, "task_id": task_id, "reason": reason, "raw_file": raw_file}
+            entry |= {"locator": locator, "value": value}
+            quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+        for item in tqdm(conv.generate(files), desc=source.id, unit=" rec", disable=None, mininterval=1.0):
+            if isinstance(item, Rejection):
+                reject(item.reason, item.raw_file, item.locator, item.task_id, item.value)
+                continue
+            if not isinstance(item, Record):
+                raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
+            problem = check_record(item, task_ids)
+            digest = hashlib.blake2b(item.id.encode(), digest_size=8).digest()
+            if problem is None and digest in seen[item.task_id]:
+                problem = "duplicate instance id"
+            if problem is None:
+                split = item.split or hash_split(source.id, item.group or item.key)
+                row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
+                row |= {"input": item.input, "output": item.output, "raw_file": item.raw_file, "locator": item.locator}
+                problem = next(violations("instance", row), None)
+            if problem is not None:
+                reject(problem, item.raw_file, item.locator, item.task_id, item.id)
+                continue
+            seen[item.task_id].add(digest)
+            key = (item.task_id, split)
+            if key not in writers:
+                writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
+            writers[key].write(row)
+
+    tasks: dict[str, dict] = {}
+    (staging / "tasks").mkdir()
+    for task in conv.tasks:
+        shards = {s: writers[(task.id, s)].close() for s in SPLITS if (task.id, s) in writers}
+        splits = {
+            s: {"instances": writers[(task.id, s)].rows, "files": [p.relative_to(staging).as_posix() for p in paths]}
+            for s, paths in shards.items()
+        }
+        tasks[task.id] = {"category": task.category, "domain": task.domain, "splits": splits}
+        report.instances[task.id] = {s: v["instances"] for s, v in splits.items()}
+        if not splits:
+            report.empty_tasks.append(task.id)
+            continue
+        head = taskfile.header(source, task, definitions[task.id])
+        taskfile.write(staging / "tasks" / f"{task.id}.json", head, [p for s in SPLITS for p in shards.get(s, [])])
+    report.quarantined = dict(quarantined)
+    manifest = {
+        "source": {k: getattr(source, k) for k in ("id", "name", "homepage", "license", "access", "citation")},
+        "converter": conv.module,
+        "pipeline_version": __version__,
+        "form": files.form.name,
+        "missing_files": report.missing_files,
+        "tasks": tasks,
+        "empty_tasks": report.empty_tasks,
+        "quarantined": {"total": sum(quarantined.values()), "by_reason": dict(quarantined)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    output.atomic_write_text(output.manifest_path(staging, source.id), json.dumps(manifest, indent=2) + "\n")
+    return report
+
+
+def build_all(raw_root: Path, out: Path, **options) -> list[SourceReport]:
+    """Build every registered source that has a folder with its raw files under `raw_root`;
+    report the others as missing instead of failing on them."""
+    reports = []
+    for source_id, conv in sorted(converters().items()):
+        try:
+            reports.append(build_source(conv, raw_root / source_id, out, write_card=False, **options))
+        except MissingRawFiles as missing:
+            reports.append(SourceReport(source_id, "missing", message=str(missing)))
+        except (ValueError, ConverterError, seeds.SeedError) as error:
+            # A malformed corpus fails its own source loudly; the other sources still build.
+            reports.append(SourceReport(source_id, "failed", message=str(error)))
+    card.write(out)
+    return reports
+
+
+def report_json(reports: list[SourceReport]) -> str:
+    return json.dumps([asdict(r) for r in reports], indent=2)

@@ -1,0 +1,68 @@
+"""Sharded Parquet output: one writer per (task, split) that flushes row groups as it goes and
+starts a new shard when the current one reaches the size cap, so memory stays bounded and shards
+stay Hub-friendly. Shards are written under temporary names and get their final
+`<split>-00000-of-0000N.parquet` names only when the number of shards is known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+COLUMNS = ("id", "task_id", "source_id", "split", "input", "output", "raw_file", "locator")
+SCHEMA = pa.schema([(name, pa.string()) for name in COLUMNS])
+ROW_GROUP_ROWS = 10_000
+DEFAULT_SHARD_BYTES = 256 * 1024 * 1024
+
+
+class ShardedWriter:
+    """Writes rows (dicts with COLUMNS) of one task and split into a folder."""
+
+    def __init__(self, folder: Path, split: str, max_shard_bytes: int = DEFAULT_SHARD_BYTES):
+        self.folder, self.split, self.max_shard_bytes = folder, split, max_shard_bytes
+        self.rows = 0
+        self._buffer: dict[str, list[str]] = {c: [] for c in COLUMNS}
+        self._buffer_bytes = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._shard_bytes = 0
+        self._parts: list[Path] = []
+
+    def write(self, row: dict[str, str]) -> None:
+        for column in COLUMNS:
+            self._buffer[column].append(row[column])
+        self._buffer_bytes += len(row["input"]) + len(row["output"]) + 200
+        self.rows += 1
+        if len(self._buffer["id"]) >= ROW_GROUP_ROWS or self._buffer_bytes >= self.max_shard_bytes // 4:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer["id"]:
+            return
+        if self._writer is not None and self._shard_bytes >= self.max_shard_bytes:
+            self._writer.close()
+            self._writer = None
+        if self._writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            part = self.folder / f".{self.split}-{len(self._parts):05d}.parquet.part"
+            self._parts.append(part)
+            self._writer = pq.ParquetWriter(part, SCHEMA, compression="zstd")
+            self._shard_bytes = 0
+        self._writer.write_table(pa.Table.from_pydict(self._buffer, schema=SCHEMA))
+        self._shard_bytes += self._buffer_bytes
+        self._buffer = {c: [] for c in COLUMNS}
+        self._buffer_bytes = 0
+
+    def close(self) -> list[Path]:
+        """Flush, close, and give the shards their final names; returns them in order."""
+        self._flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        total = len(self._parts)
+        final = []
+        for index, part in enumerate(self._parts):
+            target = self.folder / f"{self.split}-{index:05d}-of-{total:05d}.parquet"
+            part.rename(target)
+            final.append(target)
+        return final

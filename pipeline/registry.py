@@ -1,0 +1,83 @@
+"""Finds converters: modules of the `converters` package and modules named by the
+`meds_ins.converters` entry-point group, so a third-party package can add a source without
+touching this repository.
+
+A converter module defines `SOURCE` (a `Source`), `TASKS` (a sequence of `Task`) and
+`generate(files: RawFiles) -> Iterator[Record | Rejection]`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from types import ModuleType
+
+from pipeline.model import Item, RawFiles, Source, Task
+
+ENTRY_POINT_GROUP = "meds_ins.converters"
+
+
+class ConverterError(Exception):
+    """A converter module that does not follow the contract."""
+
+
+@dataclass(frozen=True)
+class Converter:
+    source: Source
+    tasks: tuple[Task, ...]
+    generate: Callable[[RawFiles], Iterator[Item]]
+    module: str
+
+    @property
+    def task_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.tasks)
+
+
+def from_module(module: ModuleType) -> Converter:
+    missing = [name for name in ("SOURCE", "TASKS", "generate") if not hasattr(module, name)]
+    if missing:
+        raise ConverterError(f"converter module {module.__name__} lacks {', '.join(missing)}")
+    source, tasks = module.SOURCE, tuple(module.TASKS)
+    if not isinstance(source, Source) or not all(isinstance(t, Task) for t in tasks) or not tasks:
+        raise ConverterError(f"converter module {module.__name__}: SOURCE must be a Source and TASKS non-empty Tasks")
+    ids = [t.id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise ConverterError(f"converter module {module.__name__}: duplicate task ids")
+    return Converter(source=source, tasks=tasks, generate=module.generate, module=module.__name__)
+
+
+@cache
+def converters() -> dict[str, Converter]:
+    """All registered converters by source id; built-in modules first, then entry points."""
+    import converters as package
+
+    found: dict[str, Converter] = {}
+    modules = [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.name.startswith("_")
+    ]
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        loaded = ep.load()
+        if not isinstance(loaded, ModuleType):
+            raise ConverterError(f"entry point {ep.name} = {ep.value} must name a module")
+        modules.append(loaded)
+    for module in modules:
+        conv = from_module(module)
+        if conv.source.id in found:
+            raise ConverterError(
+                f"source {conv.source.id} is defined twice: {found[conv.source.id].module} and {conv.module}"
+            )
+        found[conv.source.id] = conv
+    return found
+
+
+def get(source_id: str) -> Converter:
+    try:
+        return converters()[source_id]
+    except KeyError:
+        raise KeyError(f"no converter for source {source_id!r}; known: {', '.join(sorted(converters()))}") from None
