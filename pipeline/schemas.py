@@ -15,9 +15,13 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 @cache
 def validator(name: str) -> Draft202012Validator:
-    """`name` is 'task' or 'instance'."""
-    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    """`name` is 'task', 'instance', or 'task#instance' (one entry of a task file's Instances, so a
+    streamed task file is checked instance by instance)."""
+    file, _, definition = name.partition("#")
+    schema = json.loads((SCHEMA_DIR / f"{file}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
+    if definition:
+        schema = {"$schema": schema["$schema"], **schema["$defs"][definition]}
     return Draft202012Validator(schema)
 
 

@@ -28,8 +28,7 @@ def task_file(path: Path) -> Iterator[str]:
         with open(path, "rb") as f:
             for index, instance in enumerate(ijson.items(f, "Instances.item")):
                 ident = instance.get("id", f"#{index}") if isinstance(instance, dict) else f"#{index}"
-                for v in violations("task", {**head, "Instances": [instance]}):
-                    v = v.replace("$.Instances[0]", f"$.Instances[{index}]")
+                for v in violations("task#instance", instance, prefix=f"$.Instances[{index}]"):
                     yield f"{path}: task {task} instance {ident} at {v}"
     except (ijson.JSONError, UnicodeDecodeError) as error:
         yield f"{path}: not valid JSON: {error}"

@@ -1,0 +1,96 @@
+"""The one conformance suite every converter passes, with no per-converter test code: it runs each
+registered converter on its bundled sample and, where `../shared/corpora/<source_id>/` exists, on
+the real sample of the corpus, and checks the contract the rest of the pipeline relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, SHARED_CORPORA
+
+from pipeline import catalogue, seeds
+from pipeline.build import check_record
+from pipeline.model import Record, Rejection, detect_form
+from pipeline.registry import Converter, converters
+from pipeline.schemas import violations
+
+CONVERTERS = sorted(converters())
+
+
+def run(conv: Converter, raw_dir: Path) -> tuple[list[Record], list[Rejection], list[str]]:
+    files = detect_form(conv.source, raw_dir)
+    items = list(conv.generate(files))
+    records = [i for i in items if isinstance(i, Record)]
+    rejections = [i for i in items if isinstance(i, Rejection)]
+    assert len(records) + len(rejections) == len(items), "a converter yields only Records and Rejections"
+    return records, rejections, [" or ".join(f.patterns) for f in files.missing]
+
+
+def check_records(conv: Converter, records: list[Record]) -> None:
+    assert records, f"{conv.source.id}: no records at all"
+    ids = [r.id for r in records]
+    duplicates = {i for i in ids if ids.count(i) > 1} if len(set(ids)) != len(ids) else set()
+    assert not duplicates, f"duplicate instance ids: {sorted(duplicates)[:5]}"
+    for r in records:
+        assert check_record(r, frozenset(conv.task_ids)) is None, r
+        row = {"id": r.id, "task_id": r.task_id, "source_id": conv.source.id, "split": r.split or "train"}
+        row |= {"input": r.input, "output": r.output, "raw_file": r.raw_file, "locator": r.locator}
+        assert list(violations("instance", row)) == [], (r.id, list(violations("instance", row)))
+
+
+def check_stable(conv: Converter, raw_dir: Path, records: list[Record]) -> None:
+    again, _, _ = run(conv, raw_dir)
+    assert again == records, "two runs over the same raw files must give identical records"
+
+
+@pytest.mark.parametrize("source_id", CONVERTERS)
+def test_metadata(source_id: str) -> None:
+    conv = converters()[source_id]
+    source = conv.source
+    assert source.id == source_id and source.id.isidentifier() and source.id == source.id.lower()
+    for field in ("name", "homepage", "license", "citation", "obtain"):
+        assert getattr(source, field).strip(), f"{source_id}: declare {field}"
+    assert source.homepage.startswith(("http://", "https://"))
+    assert all(f.patterns for form in source.forms for f in form.files)
+    entry = catalogue.sources().get(source_id)
+    assert entry is not None, f"{source_id} is not in the catalogue"
+    assert entry.access == source.access, f"{source_id}: access {source.access} but catalogue says {entry.access}"
+
+
+@pytest.mark.parametrize("source_id", CONVERTERS)
+def test_tasks_match_catalogue(source_id: str) -> None:
+    conv = converters()[source_id]
+    listed = {t.task_id: t for t in catalogue.tasks_of(source_id)}
+    assert set(conv.task_ids) == set(listed), "a converter produces exactly its source's catalogue tasks"
+    for task in conv.tasks:
+        assert (task.category, task.domain) == (listed[task.id].category, listed[task.id].domain), task.id
+        assert seeds.definitions(task.id), f"{task.id}: no seed instructions"
+
+
+@pytest.mark.parametrize("source_id", CONVERTERS)
+def test_bundled_sample(source_id: str) -> None:
+    conv = converters()[source_id]
+    raw_dir = SAMPLES / source_id
+    assert raw_dir.is_dir(), f"bundle a sample in the raw format under {raw_dir}"
+    records, _, missing = run(conv, raw_dir)
+    assert missing == [], f"the bundled sample should be complete; missing {missing}"
+    check_records(conv, records)
+    assert {r.task_id for r in records} == set(conv.task_ids), "every declared task yields records"
+    check_stable(conv, raw_dir, records)
+
+
+@pytest.mark.parametrize("source_id", CONVERTERS)
+def test_real_sample(source_id: str) -> None:
+    raw_dir = SHARED_CORPORA / source_id
+    if not raw_dir.is_dir():
+        pytest.skip(f"no real sample at {raw_dir}")
+    conv = converters()[source_id]
+    records, rejections, missing = run(conv, raw_dir)
+    check_records(conv, records)
+    silent = set(conv.task_ids) - {r.task_id for r in records}
+    # A partial real sample may leave tasks empty, but only when the build can name what is missing.
+    assert not silent or missing, f"tasks {sorted(silent)} yield nothing and no raw file is reported missing"
+    for rejection in rejections:
+        assert rejection.reason and rejection.raw_file and rejection.locator, rejection
+    check_stable(conv, raw_dir, records)
