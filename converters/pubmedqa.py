@@ -78,8 +78,8 @@ def _release(path: Path, name: str, split: str | None, labelled: bool) -> Iterat
             context = "\n".join(c.strip() for c in rec["CONTEXTS"])
             question, long_answer = rec["QUESTION"].strip(), rec["LONG_ANSWER"].strip()
 
-            def record(task: str, input: str, output: str, key: str = pmid, locator: str = where) -> Record:
-                return Record(task, key, input, output, name, locator, split=split, group=pmid)
+            def record(task: str, input: str, output: str, key: str = pmid, group: str = pmid) -> Record:
+                return Record(task, key, input, output, name, f"PMID {group}", split=split, group=group)
 
             yield record(QUESTION_GEN, f"Context: {context}\nAnswer: {long_answer}", question)
             yield record(ANSWER_GEN, f"Context: {context}\nQuestion: {question}", long_answer)

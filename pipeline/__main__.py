@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    listing = commands.add_parser("list", help="sources (or tasks) of the catalogue, with converter and raw-file status")
+    listing = commands.add_parser("list", help="catalogue sources (or tasks): converter and raw-file status")
     listing.add_argument("--tasks", action="store_true", help="list every task instead of every source")
     listing.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW, help="root holding one folder per source")
 
@@ -51,8 +51,12 @@ def _list(args: argparse.Namespace) -> int:
         for t in catalogue.tasks().values():
             has = t.source_id in convs and t.task_id in convs[t.source_id].task_ids
             rows.append((t.task_id, t.source_id, t.category, t.domain, t.bench or "-", "yes" if has else "no"))
-        extra = [(t.id, s, t.category, t.domain, "-", "yes (not in catalogue)") for s, c in convs.items()
-                 for t in c.tasks if t.id not in catalogue.tasks()]
+        extra = [
+            (t.id, s, t.category, t.domain, "-", "yes (not in catalogue)")
+            for s, c in convs.items()
+            for t in c.tasks
+            if t.id not in catalogue.tasks()
+        ]
         _table(rows + extra)
         return 0
     rows = [("source", "access", "tasks", "converter", f"raw files in {args.raw_dir}/<source>")]
@@ -105,7 +109,7 @@ def _build(args: argparse.Namespace) -> int:
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 if __name__ == "__main__":

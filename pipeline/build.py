@@ -22,7 +22,7 @@ from pipeline import __version__, card, output, seeds, taskfile
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
 from pipeline.registry import Converter, ConverterError, converters
-from pipeline.schemas import violations
+from pipeline.schemas import is_valid, violations
 from pipeline.splits import hash_split
 
 
@@ -104,7 +104,9 @@ def build_source(
     return report
 
 
-def _convert(conv: Converter, files: RawFiles, staging: Path, definitions: dict[str, list[str]], max_shard_bytes: int) -> SourceReport:
+def _convert(
+    conv: Converter, files: RawFiles, staging: Path, definitions: dict[str, list[str]], max_shard_bytes: int
+) -> SourceReport:
     """Stream the converter into `staging`: Parquet shards, task files, quarantine, manifest."""
     source = conv.source
     report = SourceReport(source.id, "built", form=files.form.name)
@@ -136,7 +138,8 @@ def _convert(conv: Converter, files: RawFiles, staging: Path, definitions: dict[
                 split = item.split or hash_split(source.id, item.group or item.key)
                 row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
                 row |= {"input": item.input, "output": item.output, "raw_file": item.raw_file, "locator": item.locator}
-                problem = next(violations("instance", row), None)
+                if not is_valid("instance", row):
+                    problem = next(violations("instance", row), "schema violation")
             if problem is not None:
                 reject(problem, item.raw_file, item.locator, item.task_id, item.id)
                 continue

@@ -69,7 +69,8 @@ def render(manifests: list[dict]) -> str:
             f"| {s['name']} (`{s['id']}`) | {s['license']} | {ACCESS_NOTE[s['access']]} | {len(m['tasks'])} "
             f"| {count} | {m['quarantined']['total']} | {s['homepage']} |"
         )
-    lines += ["", "## Tasks", "", "| task | category | domain | " + " | ".join(SPLITS) + " |", "|---|---|---|---|---|---|"]
+    lines += ["", "## Tasks", "", "| task | category | domain | " + " | ".join(SPLITS) + " |"]
+    lines.append("|---" * (3 + len(SPLITS)) + "|")
     for task_id in sorted(tasks):
         info = tasks[task_id]["tasks"][task_id]
         counts = [str(_splits(info).get(s, {}).get("instances", 0)) for s in SPLITS]

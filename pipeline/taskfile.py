@@ -45,7 +45,8 @@ def write(path: Path, head: dict, shards: Iterable[Path]) -> int:
         for shard in shards:
             for batch in pq.ParquetFile(shard).iter_batches(columns=["id", "input", "output", "split"]):
                 for row in batch.to_pylist():
-                    instance = {"id": row["id"], "input": row["input"], "output": [row["output"]], "split": row["split"]}
+                    instance = {"id": row["id"], "input": row["input"], "output": [row["output"]]}
+                    instance["split"] = row["split"]
                     out.write(("\n    " if count == 0 else ",\n    ") + json.dumps(instance, ensure_ascii=False))
                     count += 1
         out.write("\n  ]\n}\n" if count else "]\n}\n")

@@ -10,12 +10,20 @@ from pipeline.model import Item, RawFile, RawFiles, RawForm, Source, Task
 from pipeline.registry import Converter, from_module
 
 
-def make(items: Callable[[RawFiles], Iterator[Item]], task_ids: tuple[str, ...] = ("meqsum_text_summarization",),
-         source_id: str = "meqsum") -> Converter:
+def make(
+    items: Callable[[RawFiles], Iterator[Item]],
+    task_ids: tuple[str, ...] = ("meqsum_text_summarization",),
+    source_id: str = "meqsum",
+) -> Converter:
     module = ModuleType(f"fake_{source_id}")
     module.SOURCE = Source(
-        id=source_id, name="Fake", homepage="https://example.org", license="CC0", access="open",
-        citation="Nobody (2024). Fake.", obtain="Write it.",
+        id=source_id,
+        name="Fake",
+        homepage="https://example.org",
+        license="CC0",
+        access="open",
+        citation="Nobody (2024). Fake.",
+        obtain="Write it.",
         forms=(RawForm("txt", (RawFile("input", ("input.txt",)),)),),
     )
     module.TASKS = tuple(Task(t, "Text Summarization", "Medical Knowledge") for t in task_ids)

@@ -55,7 +55,14 @@ def test_all_samples_build_valid_output(samples_out: Path) -> None:
     loaded = datasets.load_dataset(str(samples_out))
     assert sum(len(split) for split in loaded.values()) == expected
     assert set(loaded["train"].column_names) == {
-        "id", "task_id", "source_id", "split", "input", "output", "raw_file", "locator"
+        "id",
+        "task_id",
+        "source_id",
+        "split",
+        "input",
+        "output",
+        "raw_file",
+        "locator",
     }
 
 
@@ -70,8 +77,19 @@ def test_one_task_loads_as_its_own_config(samples_out: Path) -> None:
 
 def test_task_file_has_the_seven_fields(samples_out: Path) -> None:
     task = json.loads((samples_out / "tasks" / "pubmedqa_multiple_choice.json").read_text())
-    for field in ("Categories", "Domains", "Definition", "Input_language", "Output_language",
-                  "Instruction_language", "Instances", "Source", "URL", "License", "Contributors"):
+    for field in (
+        "Categories",
+        "Domains",
+        "Definition",
+        "Input_language",
+        "Output_language",
+        "Instruction_language",
+        "Instances",
+        "Source",
+        "URL",
+        "License",
+        "Contributors",
+    ):
         assert task[field], field
     assert task["Categories"] == ["Question Answering"] and task["Domains"][0] == "Academic Papers"
     assert all(len(i["output"]) == 1 and i["output"][0] in {"yes", "no", "maybe"} for i in task["Instances"])
@@ -98,7 +116,9 @@ def test_rejections_and_bad_records_are_quarantined(tmp_path: Path) -> None:
     assert report.quarantined == {"unparseable row": 1, "empty output": 1, "duplicate instance id": 1}
     lines = [json.loads(line) for line in (out / "quarantine" / "meqsum.jsonl").read_text().splitlines()]
     assert [(q["reason"], q["locator"]) for q in lines] == [
-        ("unparseable row", "line 2"), ("empty output", "line 3"), ("duplicate instance id", "line 1")
+        ("unparseable row", "line 2"),
+        ("empty output", "line 3"),
+        ("duplicate instance id", "line 1"),
     ]
     assert all(q["task_id"] == TASK and q["raw_file"] == "input.txt" for q in lines)
     assert report.total == 2
@@ -111,7 +131,9 @@ def test_rebuilding_one_source_keeps_the_others(tmp_path: Path) -> None:
     tasks = ("meqsum_text_summarization",)
     build_source(make(lambda files: iter([record("1"), record("2")]), tasks), raw(tmp_path), out)
     # The meqsum stand-in now builds a different task set; the old task's files must go with it.
-    build_source(make(lambda files: iter([record("9", task="species800_ner")]), ("species800_ner",)), raw(tmp_path), out)
+    build_source(
+        make(lambda files: iter([record("9", task="species800_ner")]), ("species800_ner",)), raw(tmp_path), out
+    )
     after = snapshot(out)
     assert {k: v for k, v in after.items() if "pubmedqa" in k} == before
     assert not (out / "data" / "meqsum_text_summarization").exists()
@@ -166,8 +188,10 @@ def test_hash_split_is_stable_and_nine_to_one() -> None:
 
 
 def test_official_split_is_kept_and_group_decides_hash_split(tmp_path: Path) -> None:
-    siblings = [Record(t, "same-doc", "text", "out", "input.txt", "doc", group="g-7") for t in
-                ("pubmedqa_question_generation", "pubmedqa_answer_generation")]
+    siblings = [
+        Record(t, "same-doc", "text", "out", "input.txt", "doc", group="g-7")
+        for t in ("pubmedqa_question_generation", "pubmedqa_answer_generation")
+    ]
     official = Record("pubmedqa_multiple_choice", "x", "text", "yes", "input.txt", "doc", split="validation")
     tasks = ("pubmedqa_question_generation", "pubmedqa_answer_generation", "pubmedqa_multiple_choice")
     out = tmp_path / "out"

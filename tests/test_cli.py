@@ -71,11 +71,21 @@ def test_unknown_source_is_an_error() -> None:
 
 def test_validate_reports_task_instance_and_path(tmp_path: Path) -> None:
     bad = {
-        "Categories": ["Question Answering"], "Domains": ["Exam"], "Definition": [],
-        "Input_language": ["English"], "Output_language": ["English"], "Instruction_language": ["English"],
-        "Source": "x", "URL": "https://example.org", "License": "MIT", "Contributors": ["me"], "Task": "demo_task",
-        "Instances": [{"id": "demo_task:1", "input": "q", "output": ["a"]},
-                      {"id": "demo_task:2", "input": "q", "output": [""]}],
+        "Categories": ["Question Answering"],
+        "Domains": ["Exam"],
+        "Definition": [],
+        "Input_language": ["English"],
+        "Output_language": ["English"],
+        "Instruction_language": ["English"],
+        "Source": "x",
+        "URL": "https://example.org",
+        "License": "MIT",
+        "Contributors": ["me"],
+        "Task": "demo_task",
+        "Instances": [
+            {"id": "demo_task:1", "input": "q", "output": ["a"]},
+            {"id": "demo_task:2", "input": "q", "output": [""]},
+        ],
     }
     path = tmp_path / "demo_task.json"
     path.write_text(json.dumps(bad))

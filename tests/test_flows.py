@@ -6,8 +6,11 @@ from pathlib import Path
 
 import yaml
 from conftest import ROOT, SAMPLES
-
 from prefect.testing import utilities as prefect_testing
+
+
+def files(root: Path, sub: str) -> list[Path]:
+    return sorted(p.relative_to(root) for p in (root / sub).rglob("*") if p.is_file())
 
 
 def test_build_source_flow_writes_the_same_output_as_the_cli(tmp_path: Path) -> None:
@@ -20,9 +23,8 @@ def test_build_source_flow_writes_the_same_output_as_the_cli(tmp_path: Path) -> 
     assert report["status"] == "built" and sum(sum(s.values()) for s in report["instances"].values()) > 0
     build_source(get("pubmedqa"), SAMPLES / "pubmedqa", tmp_path / "direct")
     for sub in ("data", "tasks", "quarantine"):
-        flow_files = sorted(p.relative_to(tmp_path / "flow") for p in (tmp_path / "flow" / sub).rglob("*") if p.is_file())
-        direct = sorted(p.relative_to(tmp_path / "direct") for p in (tmp_path / "direct" / sub).rglob("*") if p.is_file())
-        assert flow_files == direct
+        flow_files = files(tmp_path / "flow", sub)
+        assert flow_files == files(tmp_path / "direct", sub)
         assert all((tmp_path / "flow" / f).read_bytes() == (tmp_path / "direct" / f).read_bytes() for f in flow_files)
     assert list(validate.folder(tmp_path / "flow")) == []
 

@@ -21,15 +21,29 @@ def sheet(tmp_path: Path, rows: list[tuple]) -> list:
 
 
 def test_rows_become_records_keyed_by_file(tmp_path: Path) -> None:
-    items = sheet(tmp_path, [("File", "CHQ", "Summary"), ("1-5.xml.txt", "SUBJECT: x\nMESSAGE: long question", "Short?")])
-    assert items == [Record("meqsum_text_summarization", "1-5.xml.txt", "SUBJECT: x\nMESSAGE: long question",
-                            "Short?", "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx", "sheet QS row 2 (File=1-5.xml.txt)")]
+    items = sheet(
+        tmp_path, [("File", "CHQ", "Summary"), ("1-5.xml.txt", "SUBJECT: x\nMESSAGE: long question", "Short?")]
+    )
+    assert items == [
+        Record(
+            "meqsum_text_summarization",
+            "1-5.xml.txt",
+            "SUBJECT: x\nMESSAGE: long question",
+            "Short?",
+            "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+            "sheet QS row 2 (File=1-5.xml.txt)",
+        )
+    ]
 
 
 def test_empty_cells_are_rejected_with_their_row(tmp_path: Path) -> None:
-    items = sheet(tmp_path, [("File", "CHQ", "Summary"), ("a.txt", "question", None), (None, "q", "s"), ("b.txt", "q", "s")])
+    items = sheet(
+        tmp_path, [("File", "CHQ", "Summary"), ("a.txt", "question", None), (None, "q", "s"), ("b.txt", "q", "s")]
+    )
     assert [(i.reason, i.locator) for i in items if isinstance(i, Rejection)] == [
-        ("empty Summary cell", "sheet QS row 2 (File=a.txt)"), ("empty File cell (no id)", "sheet QS row 3")]
+        ("empty Summary cell", "sheet QS row 2 (File=a.txt)"),
+        ("empty File cell (no id)", "sheet QS row 3"),
+    ]
     assert [i.key for i in items if isinstance(i, Record)] == ["b.txt"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,10 @@ def test_impression_ends_at_notification() -> None:
 
 
 def test_discharge_instructions_end_at_followup() -> None:
-    note = "Chief Complaint:\nFall\n \nDischarge Instructions:\nDear Mr. ___,\nActivity:\n- Walk.\n\n\n\n \nFollowup Instructions:\n___\n"
+    note = (
+        "Chief Complaint:\nFall\n \nDischarge Instructions:\nDear Mr. ___,\nActivity:\n- Walk.\n\n\n\n \n"
+        "Followup Instructions:\n___\n"
+    )
     before, section = split_instructions(note)
     assert before == "Chief Complaint:\nFall"
     assert section == "Discharge Instructions:\nDear Mr. ___,\nActivity:\n- Walk."
@@ -132,10 +136,16 @@ def write_notes(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 def note(note_id: str, text: str, note_type: str = "RR") -> dict[str, str]:
-    return {"note_id": note_id, "subject_id": note_id.split("-")[0], "note_type": note_type, "note_seq": "1", "text": text}
+    return {
+        "note_id": note_id,
+        "subject_id": note_id.split("-")[0],
+        "note_type": note_type,
+        "note_seq": "1",
+        "text": text,
+    }
 
 
-def convert(tmp_path: Path, radiology: list[dict[str, str]] = (), discharge: list[dict[str, str]] = ()) -> list:
+def convert(tmp_path: Path, radiology: Sequence[dict] = (), discharge: Sequence[dict] = ()) -> list[Record | Rejection]:
     if radiology:
         write_notes(tmp_path / "note" / "radiology.csv", list(radiology))
     if discharge:
@@ -152,19 +162,32 @@ def test_report_yields_anatomy_task_of_primary_region_and_classifications(tmp_pa
     }
     assert {(r.id, r.group, r.locator) for r in items} == {
         (f"{t}:11-RR-2", "11", "note_id=11-RR-2 (line 2)")
-        for t in ("mimic_iv_ct_abdomen_summarization", "mimic_iv_modality_classification", "mimic_iv_anatomy_classification")
+        for t in (
+            "mimic_iv_ct_abdomen_summarization",
+            "mimic_iv_modality_classification",
+            "mimic_iv_anatomy_classification",
+        )
     }
-    assert items[-1].input.startswith("FINDINGS: LOWER CHEST: Lung bases clear.") and "\n\nIMPRESSION: No acute" in items[-1].input
+    assert (
+        items[-1].input.startswith("FINDINGS: LOWER CHEST: Lung bases clear.")
+        and "\n\nIMPRESSION: No acute" in items[-1].input
+    )
 
 
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
         (note("12-RR-1", "EXAMINATION: CHEST (PA AND LAT)\nFINDINGS: Clear.\n"), "no IMPRESSION section"),
-        (note("12-RR-2", "EXAMINATION: CHEST (PA AND LAT)\nFINDINGS: Clear.\nIMPRESSION:\n \n"), "empty IMPRESSION section"),
+        (
+            note("12-RR-2", "EXAMINATION: CHEST (PA AND LAT)\nFINDINGS: Clear.\nIMPRESSION:\n \n"),
+            "empty IMPRESSION section",
+        ),
         (note("12-RR-3", "EXAMINATION: CHEST (PA AND LAT)\nIMPRESSION: Normal.\n"), "no FINDINGS section"),
         (note("12-AR-4", "ADDENDUM: Tiny nodule.\n", "AR"), "addendum (note_type AR), not a report"),
-        (note("12-RR-5", "EXAMINATION: NM BONE SCAN\nFINDINGS: x\nIMPRESSION: y\n"), "exam name matches no modality rule"),
+        (
+            note("12-RR-5", "EXAMINATION: NM BONE SCAN\nFINDINGS: x\nIMPRESSION: y\n"),
+            "exam name matches no modality rule",
+        ),
         (note("12-RR-6", "FINDINGS: x\nIMPRESSION: y\n"), "no EXAMINATION section"),
         (note("12/RR/7", "EXAMINATION: CT HEAD\nFINDINGS: x\nIMPRESSION: y\n"), "malformed note_id"),
         (note("", "EXAMINATION: CT HEAD\nFINDINGS: x\nIMPRESSION: y\n"), "missing note_id"),
@@ -189,11 +212,14 @@ def test_discharge_without_instructions_is_quarantined(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["note/radiology.csv", "radiology.csv.gz", "radiology.csv"])
 def test_layouts_give_the_same_records(tmp_path: Path, name: str) -> None:
-    rows = [note("14-RR-1", REPORT), note("15-RR-3", "EXAMINATION:  CHEST (PA AND LAT)\nFINDINGS: Clear.\nIMPRESSION: Ok.\n")]
+    rows = [
+        note("14-RR-1", REPORT),
+        note("15-RR-3", "EXAMINATION:  CHEST (PA AND LAT)\nFINDINGS: Clear.\nIMPRESSION: Ok.\n"),
+    ]
     write_notes(tmp_path / "ref" / "note" / "radiology.csv.gz", rows)
     write_notes(tmp_path / "alt" / name, rows)
 
-    def records(root: Path) -> list[tuple]:
+    def records(root: Path) -> tuple[list[tuple], list[Path]]:
         files = detect_form(SOURCE, root)
         return [(r.id, r.input, r.output, r.locator, r.group) for r in generate(files)], files.paths("radiology")
 
@@ -208,6 +234,10 @@ def test_bundled_sample_yields_every_task() -> None:
     produced = {i.task_id for i in items if isinstance(i, Record)}
     assert produced == {t.id for t in TASKS} and len(TASKS) == 20
     reasons = {i.reason for i in items if isinstance(i, Rejection)}
-    assert {"addendum (note_type AR), not a report", "no IMPRESSION section", "no Discharge Instructions section"} <= reasons
+    assert {
+        "addendum (note_type AR), not a report",
+        "no IMPRESSION section",
+        "no Discharge Instructions section",
+    } <= reasons
     ids = [i.id for i in items if isinstance(i, Record)]
     assert len(ids) == len(set(ids))

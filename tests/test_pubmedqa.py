@@ -14,8 +14,14 @@ from pipeline.model import Record, Rejection, detect_form
 
 
 def entry(question: str, decision: str | None = "yes", labels: tuple[str, ...] = ("BACKGROUND",)) -> dict:
-    rec = {"QUESTION": question, "CONTEXTS": [f"Context of {question}"] * len(labels), "LABELS": list(labels),
-           "MESHES": [], "YEAR": "2020", "LONG_ANSWER": f"Conclusion about {question}"}
+    rec = {
+        "QUESTION": question,
+        "CONTEXTS": [f"Context of {question}"] * len(labels),
+        "LABELS": list(labels),
+        "MESHES": [],
+        "YEAR": "2020",
+        "LONG_ANSWER": f"Conclusion about {question}",
+    }
     if decision is not None:
         rec["final_decision"] = decision
     return rec
@@ -46,9 +52,14 @@ def test_verification_pairs_each_question_with_its_answer_and_a_foreign_one(tmp_
 
 
 def test_intent_follows_objective_labels(tmp_path: Path) -> None:
-    items = convert(tmp_path, pqal={"1": entry("q1", labels=("OBJECTIVE", "METHODS")),
-                                    "2": entry("q2", labels=("BACKGROUND AND AIMS",)),
-                                    "3": entry("q3", labels=("BACKGROUND", "RESULTS"))})
+    items = convert(
+        tmp_path,
+        pqal={
+            "1": entry("q1", labels=("OBJECTIVE", "METHODS")),
+            "2": entry("q2", labels=("BACKGROUND AND AIMS",)),
+            "3": entry("q3", labels=("BACKGROUND", "RESULTS")),
+        },
+    )
     intent = {r.group: r.output for r in items if r.task_id == "pubmedqa_intent_classification"}
     assert intent == {"1": "yes", "2": "yes", "3": "no"}
     assert all("OBJECTIVE" not in r.input for r in items if r.task_id == "pubmedqa_intent_classification")
@@ -57,8 +68,10 @@ def test_intent_follows_objective_labels(tmp_path: Path) -> None:
 def test_malformed_records_are_rejected_with_reason(tmp_path: Path) -> None:
     items = convert(tmp_path, pqal={"1": entry("q1", decision="perhaps"), "2": entry(""), "3": entry("q3")})
     rejected = [(r.locator, r.reason) for r in items if isinstance(r, Rejection)]
-    assert rejected == [("PMID 1", "final_decision 'perhaps' is not one of yes/no/maybe"),
-                        ("PMID 2", "missing or empty QUESTION")]
+    assert rejected == [
+        ("PMID 1", "final_decision 'perhaps' is not one of yes/no/maybe"),
+        ("PMID 2", "missing or empty QUESTION"),
+    ]
     assert {r.group for r in items if isinstance(r, Record)} == {"3"}
 
 

@@ -18,7 +18,8 @@ def test_builtin_converters_are_found() -> None:
 
 
 def test_entry_point_adds_a_third_party_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "acme_corpus.py").write_text(textwrap.dedent('''
+    (tmp_path / "acme_corpus.py").write_text(
+        textwrap.dedent("""
         from pipeline.model import RawFile, RawForm, Record, Source, Task
         SOURCE = Source(id="acme_corpus", name="ACME", homepage="https://example.org", license="CC0",
                         access="open", citation="ACME (2024).", obtain="Ask ACME.",
@@ -26,7 +27,8 @@ def test_entry_point_adds_a_third_party_converter(tmp_path: Path, monkeypatch: p
         TASKS = (Task("acme_qa", "Question Answering", "Exam"),)
         def generate(files):
             yield Record("acme_qa", "1", "q", "a", "lines.txt", "line 1")
-    '''))
+    """)
+    )
     dist = tmp_path / "acme_corpus-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-corpus\nVersion: 1.0\n")
