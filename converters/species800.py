@@ -53,8 +53,12 @@ SOURCE = Source(
         RawForm(
             "iob",
             tuple(
-                RawFile(name, (f"{name}.tsv",), required=False, split=split)
-                for name, split in (("train", "train"), ("devel", "validation"), ("test", "test"))
+                RawFile(name, tuple(f"{d}{f}.tsv" for d in ("", "s800/", "S800/") for f in files), False, split)
+                for name, files, split in (
+                    ("train", ("train",), "train"),
+                    ("devel", ("devel", "dev"), "validation"),  # copies of the BioBERT files also call it dev.tsv
+                    ("test", ("test",), "test"),
+                )
             ),
             "BioBERT / MTL-Bioinformatics-2016 sentence-split IOB files (token<TAB>B|I|O)",
         ),
@@ -252,7 +256,7 @@ def _iob_file(path: Path, name: str, split: str | None) -> Iterator[_Sentence | 
                 tokens, ranges, broken, inside = [], [], False, False
                 continue
             first = first if tokens or broken else number
-            token, tab, tag = line.partition("\t")
+            token, tab, tag = line.rpartition("\t") if "\t" in line else line.rpartition(" ")  # some copies use a space
             kind = _TAG.fullmatch(tag.strip())
             if broken or not (tab and token.strip() and kind):
                 if not broken:

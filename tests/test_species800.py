@@ -175,3 +175,16 @@ def test_detokenizer_spacing() -> None:
     cases = ["HIV-1 in (P. falciparum) at 9.2% e.g. India's 5'-UTR and 'cost', 1,200 cells / day; done."]
     for text in cases:
         assert detokenize(tokenize(text)) == text.replace(" / ", "/")
+
+
+def test_iob_copies_with_dev_tsv_in_a_subfolder_and_space_separators(tmp_path: Path) -> None:
+    (tmp_path / "s800").mkdir()
+    (tmp_path / "s800" / "dev.tsv").write_text("Escherichia B\ncoli I\nis O\ncommon O\n. O\n\n")
+    files = detect_form(SOURCE, tmp_path)
+    [record] = generate(files)
+    assert (files.form.name, record.split) == ("iob", "validation")
+    assert (record.input, record.output, record.raw_file) == (
+        "Escherichia coli is common.",
+        "Escherichia coli.",
+        "s800/dev.tsv",
+    )
