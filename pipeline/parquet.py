@@ -13,6 +13,9 @@ import pyarrow.parquet as pq
 COLUMNS = ("id", "task_id", "source_id", "split", "input", "output", "raw_file", "locator")
 SCHEMA = pa.schema([(name, pa.string()) for name in COLUMNS])
 ROW_GROUP_ROWS = 10_000
+#: A row group is flushed at this much text: with one writer per task and split open at once, this is
+#: what bounds the build's memory (a source with 20 tasks buffers at most ~20 x 8 MB).
+ROW_GROUP_BYTES = 8 * 1024 * 1024
 DEFAULT_SHARD_BYTES = 256 * 1024 * 1024
 
 
@@ -33,7 +36,9 @@ class ShardedWriter:
             self._buffer[column].append(row[column])
         self._buffer_bytes += len(row["input"]) + len(row["output"]) + 200
         self.rows += 1
-        if len(self._buffer["id"]) >= ROW_GROUP_ROWS or self._buffer_bytes >= self.max_shard_bytes // 4:
+        if len(self._buffer["id"]) >= ROW_GROUP_ROWS or self._buffer_bytes >= min(
+            ROW_GROUP_BYTES, self.max_shard_bytes
+        ):
             self._flush()
 
     def _flush(self) -> None:

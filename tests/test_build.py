@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import datasets
@@ -15,7 +16,7 @@ from fake_converter import make
 from pipeline import validate
 from pipeline.build import build_all, build_source
 from pipeline.model import MissingRawFiles, Record, Rejection
-from pipeline.registry import get
+from pipeline.registry import ConverterError, get
 from pipeline.splits import hash_split
 
 TASK = "meqsum_text_summarization"
@@ -200,3 +201,17 @@ def test_official_split_is_kept_and_group_decides_hash_split(tmp_path: Path) -> 
     assert (out / "data" / "pubmedqa_question_generation" / f"{expected}-00000-of-00001.parquet").exists()
     assert (out / "data" / "pubmedqa_answer_generation" / f"{expected}-00000-of-00001.parquet").exists()
     assert (out / "data" / "pubmedqa_multiple_choice" / "validation-00000-of-00001.parquet").exists()
+
+
+def test_task_metadata_violating_the_schema_fails_the_build(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / f"{TASK}.yaml").write_text(f"task: {TASK}\ndefinitions: ['Summarize.']\n")
+    conv = make(lambda files: iter([record("1")]))
+    conv = type(conv)(
+        source=replace(conv.source, homepage="not a url"), tasks=conv.tasks, generate=conv.generate, module="fake"
+    )
+    out = tmp_path / "out"
+    with pytest.raises(ConverterError, match=r"task file header violates the schema: \$\.URL"):
+        build_source(conv, raw(tmp_path), out, seeds_dir=seeds)
+    assert not (out / "data").exists()

@@ -4,6 +4,7 @@ the real sample of the corpus, and checks the contract the rest of the pipeline 
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,7 @@ def run(conv: Converter, raw_dir: Path) -> tuple[list[Record], list[Rejection], 
 
 def check_records(conv: Converter, records: list[Record]) -> None:
     assert records, f"{conv.source.id}: no records at all"
-    ids = [r.id for r in records]
-    duplicates = {i for i in ids if ids.count(i) > 1} if len(set(ids)) != len(ids) else set()
+    duplicates = [i for i, n in Counter(r.id for r in records).items() if n > 1]
     assert not duplicates, f"duplicate instance ids: {sorted(duplicates)[:5]}"
     for r in records:
         assert check_record(r, frozenset(conv.task_ids)) is None, r
