@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline import forms
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
@@ -63,6 +64,7 @@ SOURCE = Source(
 CT_MRI = ("CT", "MRI")
 SUMMARIZED_MODALITIES = ("Ultrasound", "Angiography", "Pathology", "Mammogram", "Fluoroscopy")
 REGIONS = ("Chest", "Head and neck", "Brain", "Abdomen", "Pelvis", "Spine")
+MODALITIES = ("X-ray", "CT", "MRI", "Ultrasound", "Angiography", "Mammogram", "Pathology", "Fluoroscopy")
 DISCHARGE_TASK = "mimic_iv_discharge_instruction_completion"
 MODALITY_TASK = "mimic_iv_modality_classification"
 ANATOMY_TASK = "mimic_iv_anatomy_classification"
@@ -87,8 +89,10 @@ TASKS = (
         for m in CT_MRI
         for r in REGIONS
     ),
-    Task(MODALITY_TASK, "Text Classification", "Clinical Text", tags=("Radiology", "Imaging Modality")),
-    Task(ANATOMY_TASK, "Text Classification", "Clinical Text", tags=("Radiology", "Anatomy")),
+    Task(MODALITY_TASK, "Text Classification", "Clinical Text", ("Radiology", "Imaging Modality"), labels=MODALITIES),
+    Task(
+        ANATOMY_TASK, "Text Classification", "Clinical Text", ("Radiology", "Anatomy"), labels=REGIONS, multi_label=True
+    ),
 )
 
 # --- exam name -> modality and regions -------------------------------------------------------------------------
@@ -315,15 +319,9 @@ def _radiology(note: Note) -> Iterator[Item]:
     elif modality in CT_MRI and regions:  # the first region named is the primary one
         yield note.record(summarization_task(modality, regions[0]), findings, impression)
     both = f"FINDINGS: {findings}\n\nIMPRESSION: {impression}"
-    yield note.record(MODALITY_TASK, both, f"The imaging modality used for the diagnosis is {modality}.")
+    yield note.record(MODALITY_TASK, both, forms.label(modality, MODALITIES))
     if regions:
-        yield note.record(ANATOMY_TASK, both, anatomy_answer(regions))
-
-
-def anatomy_answer(regions: list[str]) -> str:
-    if len(regions) == 1:
-        return f"The anatomical location of the diagnosis is {regions[0]}."
-    return f"The anatomical locations of the diagnosis are {', '.join(regions[:-1])} and {regions[-1]}."
+        yield note.record(ANATOMY_TASK, both, forms.labels(regions, REGIONS))
 
 
 def _discharge(note: Note) -> Iterator[Item]:

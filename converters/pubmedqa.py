@@ -47,10 +47,22 @@ SOURCE = Source(
 ACADEMIC = "Academic Papers"
 TASKS = (
     Task("pubmedqa_question_generation", "Text Completion", ACADEMIC, tags=("Biomedical Research",)),
-    Task("pubmedqa_answer_verification", "Fact Verification", ACADEMIC, tags=("Biomedical Research",)),
-    Task("pubmedqa_intent_classification", "Intent Identification", ACADEMIC, tags=("Biomedical Research",)),
+    Task("pubmedqa_answer_verification", "Fact Verification", ACADEMIC, ("Biomedical Research",), labels=("yes", "no")),
+    Task(
+        "pubmedqa_intent_classification",
+        "Intent Identification",
+        ACADEMIC,
+        ("Biomedical Research",),
+        labels=("yes", "no"),
+    ),
     Task("pubmedqa_answer_generation", "Question Answering", ACADEMIC, tags=("Biomedical Research",)),
-    Task("pubmedqa_multiple_choice", "Question Answering", ACADEMIC, tags=("Biomedical Research",)),
+    Task(
+        "pubmedqa_multiple_choice",
+        "Question Answering",
+        ACADEMIC,
+        ("Biomedical Research",),
+        labels=("yes", "no", "maybe"),
+    ),
 )
 QUESTION_GEN, VERIFY, INTENT, ANSWER_GEN, CHOICE = (t.id for t in TASKS)
 

@@ -20,6 +20,7 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
+from pipeline import forms
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _UNPACKED = ("", "S800-1.0/", "original-data/")  # where users tend to leave the unpacked tarball
@@ -67,7 +68,7 @@ SOURCE = Source(
 
 TASKS = (Task("species800_ner", "Named Entity Recognition", "Medical Knowledge", tags=("Species", "PubMed")),)
 TASK = TASKS[0].id
-NO_ENTITY = "There is no related entity."
+NO_ENTITY = forms.NO_ENTITY
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _BEFORE, _AFTER, _JOIN = set(".,;:?!)]}%"), set("([{"), set("-/^")  # no space before / after / around
@@ -153,7 +154,7 @@ def generate(files: RawFiles) -> Iterator[Item]:
             yield item
             continue
         sentence, names = detokenize(item.tokens), [detokenize(item.tokens[i:j]) for i, j in item.mentions]
-        output = (", ".join(names) + ("" if names[-1].endswith(".") else ".")) if names else NO_ENTITY
+        output = forms.entities(names)
         # The key hashes input and output, so a sentence repeated with different annotations cannot swap ids
         # between forms; the group hashes the input alone, so every copy of a sentence lands in one split.
         key = _digest(f"{sentence}\n{output}")

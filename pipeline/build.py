@@ -13,13 +13,14 @@ import json
 import shutil
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from pipeline import __version__, card, output, seeds, taskfile
-from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, detect_form
+from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
 from pipeline.registry import Converter, ConverterError, converters
 from pipeline.schemas import is_valid, violations
@@ -59,10 +60,11 @@ class SourceReport:
         return "; ".join(parts) + f" [{self.seconds:.1f}s]"
 
 
-def check_record(record: Record, task_ids: frozenset[str]) -> str | None:
+def check_record(record: Record, tasks: Mapping[str, Task]) -> str | None:
     """Why a record must be quarantined, or None. A record for an undeclared task is a bug in the
     converter, not in the data, so it raises instead."""
-    if record.task_id not in task_ids:
+    task = tasks.get(record.task_id)
+    if task is None:
         raise ConverterError(f"converter yielded a record for undeclared task {record.task_id!r}")
     if record.split is not None and record.split not in SPLITS:
         raise ConverterError(f"{record.id}: split must be one of {SPLITS}, got {record.split!r}")
@@ -70,6 +72,8 @@ def check_record(record: Record, task_ids: frozenset[str]) -> str | None:
         return "empty input"
     if not record.output.strip():
         return "empty output"
+    if not task.allows(record.output):
+        return "output not in the task's label set"
     return None
 
 
@@ -114,7 +118,7 @@ def _convert(
     writers: dict[tuple[str, str], ShardedWriter] = {}
     seen: dict[str, set[int]] = defaultdict(set)  # 8-byte id hashes: memory per instance, not per text
     quarantined: Counter[str] = Counter()
-    task_ids = frozenset(conv.task_ids)
+    tasks_by_id = {t.id: t for t in conv.tasks}
     (staging / "quarantine").mkdir()
     with open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine:
 
@@ -130,7 +134,7 @@ def _convert(
                 continue
             if not isinstance(item, Record):
                 raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
-            problem = check_record(item, task_ids)
+            problem = check_record(item, tasks_by_id)
             digest = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest())
             if problem is None and digest in seen[item.task_id]:
                 problem = "duplicate instance id"

@@ -124,6 +124,16 @@ class Task:
     input_language: str = "English"
     output_language: str = "English"
     instruction_language: str = "English"
+    #: For closed-set tasks, the allowed outputs; with `multi_label`, an output is several of them
+    #: joined by ", " (see pipeline.forms). The build quarantines any output outside the set.
+    labels: tuple[str, ...] = ()
+    multi_label: bool = False
+
+    def allows(self, output: str) -> bool:
+        if not self.labels:
+            return True
+        chosen = output.split(", ") if self.multi_label else [output]
+        return all(c in self.labels for c in chosen)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

@@ -33,7 +33,7 @@ def check_records(conv: Converter, records: list[Record]) -> None:
     duplicates = [i for i, n in Counter(r.id for r in records).items() if n > 1]
     assert not duplicates, f"duplicate instance ids: {sorted(duplicates)[:5]}"
     for r in records:
-        assert check_record(r, frozenset(conv.task_ids)) is None, r
+        assert check_record(r, {t.id: t for t in conv.tasks}) is None, r
         row = {"id": r.id, "task_id": r.task_id, "source_id": conv.source.id, "split": r.split or "train"}
         row |= {"input": r.input, "output": r.output, "raw_file": r.raw_file, "locator": r.locator}
         assert list(violations("instance", row)) == [], (r.id, list(violations("instance", row)))

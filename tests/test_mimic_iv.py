@@ -157,8 +157,8 @@ def test_report_yields_anatomy_task_of_primary_region_and_classifications(tmp_pa
     items = convert(tmp_path, [note("11-RR-2", REPORT)])
     assert {r.task_id: r.output for r in items} == {
         "mimic_iv_ct_abdomen_summarization": "No acute process.",
-        "mimic_iv_modality_classification": "The imaging modality used for the diagnosis is CT.",
-        "mimic_iv_anatomy_classification": "The anatomical locations of the diagnosis are Abdomen and Pelvis.",
+        "mimic_iv_modality_classification": "CT",
+        "mimic_iv_anatomy_classification": "Abdomen, Pelvis",
     }
     assert {(r.id, r.group, r.locator) for r in items} == {
         (f"{t}:11-RR-2", "11", "note_id=11-RR-2 (line 2)")

@@ -47,7 +47,7 @@ def test_offsets_are_inclusive(tmp_path: Path) -> None:
     records, rejections = run(tmp_path)
     assert not rejections
     assert [(r.input, r.output) for r in records] == [
-        ("Growth of Escherichia coli in brine.", "Escherichia coli."),
+        ("Growth of Escherichia coli in brine.", "Escherichia coli"),
         ("Cells were counted daily.", NO_ENTITY),
         ("Escherichia coli survived for a week.", NO_ENTITY),  # only the first mention is annotated here
     ]
@@ -109,12 +109,12 @@ def test_sample_sentences_keep_abbreviated_names_whole() -> None:
     by_input = {r.input: r.output for r in records}
     assert by_input[
         "E. coli cells were enriched near the substratum, whereas P. aeruginosa dominated the outer layers."
-    ] == ("E. coli, P. aeruginosa.")
+    ] == ("E. coli, P. aeruginosa")
     assert by_input["Infection with the malaria parasite (P. falciparum) was detected in 9.2% of children."] == (
-        "P. falciparum."
+        "P. falciparum"
     )
     assert by_input["Flow interruption of 6 h doubled the detached biomass."] == NO_ENTITY
-    assert by_input["The name Aureomyces lacustris sp. nov. is proposed."] == "Aureomyces lacustris."
+    assert by_input["The name Aureomyces lacustris sp. nov. is proposed."] == "Aureomyces lacustris"
 
 
 def test_iob_built_from_original_sample_gives_the_same_records(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_iob_with_type_suffix_docstart_and_stray_i(tmp_path: Path) -> None:
     records, rejections = run(tmp_path)
     assert not rejections
     assert [(r.input, r.output, r.locator, r.split) for r in records] == [
-        ("Infection by P. falciparum and mice.", "P. falciparum, mice.", "test.tsv line 3", "test"),
+        ("Infection by P. falciparum and mice.", "P. falciparum, mice", "test.tsv line 3", "test"),
         ("None here.", NO_ENTITY, "test.tsv line 12", "test"),
     ]
 
@@ -157,7 +157,7 @@ def test_iob_malformed_lines_are_rejected_with_file_and_line(tmp_path: Path) -> 
         "Bad line without tab\nrest\tO\n\nGood\tO\nmice\tB\n\nOdd\tX\n", encoding="utf-8"
     )
     records, rejections = run(tmp_path)
-    assert [(r.input, r.output, r.split) for r in records] == [("Good mice", "mice.", "validation")]
+    assert [(r.input, r.output, r.split) for r in records] == [("Good mice", "mice", "validation")]
     assert [(r.raw_file, r.locator) for r in rejections] == [
         ("devel.tsv", "devel.tsv line 1"),
         ("devel.tsv", "devel.tsv line 7"),
@@ -185,6 +185,6 @@ def test_iob_copies_with_dev_tsv_in_a_subfolder_and_space_separators(tmp_path: P
     assert (files.form.name, record.split) == ("iob", "validation")
     assert (record.input, record.output, record.raw_file) == (
         "Escherichia coli is common.",
-        "Escherichia coli.",
+        "Escherichia coli",
         "s800/dev.tsv",
     )
