@@ -6,16 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from converters.species800 import (
-    NO_ENTITY,
-    SOURCE,
-    detokenize,
-    generate,
-    split_sentences,
-    to_iob,
-    tokenize,
-)
+from converters.species800 import NO_ENTITY, SOURCE, generate, to_iob
 from pipeline.model import Record, Rejection, detect_form
+from pipeline.ner import detokenize, split_sentences, tokenize
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "species800"
 
