@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline import build, catalogue, validate
+from pipeline import build, catalogue, stats, validate
 from pipeline.model import MissingRawFiles, detect_form
 from pipeline.registry import ConverterError, converters, get
 from pipeline.seeds import SeedError
@@ -36,11 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     checking = commands.add_parser("validate", help="validate a task JSON file or an output folder")
     checking.add_argument("path", type=Path)
 
+    counting = commands.add_parser("stats", help="tasks and instances of an output folder, per task and in total")
+    counting.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
+
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list(args)
     if args.command == "build":
         return _build(args)
+    if args.command == "stats":
+        return stats.main(args.out)
     return validate.main(args.path)
 
 

@@ -94,3 +94,16 @@ def test_validate_reports_task_instance_and_path(tmp_path: Path) -> None:
     assert f"{path}: task demo_task at $.Definition:" in result.stdout
     assert f"{path}: task demo_task instance demo_task:2 at $.Instances[1].output[0]:" in result.stdout
     assert "demo_task:1 " not in result.stdout
+
+
+def test_stats_counts_every_task_of_a_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert cli("build", "--all", "--raw-dir", str(SAMPLES), "--out", str(out)).returncode == 0
+    result = cli("stats", str(out))
+    assert result.returncode == 0, result.stderr
+    stats = json.loads((out / "stats.json").read_text())
+    manifests = [json.loads(p.read_text()) for p in (out / "sources").glob("*.json")]
+    assert {t["task"] for t in stats["tasks"]} == {t for m in manifests for t in m["tasks"]}
+    assert all(t["instances"] > 0 for t in stats["tasks"])
+    assert sum(g["instances"] for g in stats["totals"]["domain"].values()) == stats["instances"]
+    assert "| pubmedqa_multiple_choice | pubmedqa | Question Answering | Academic Papers |" in result.stdout
