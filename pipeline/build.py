@@ -173,7 +173,9 @@ def _convert(
         taskfile.write(staging / "tasks" / f"{task.id}.json", head, [p for s in SPLITS for p in shards.get(s, [])])
     report.quarantined = dict(quarantined)
     manifest = {
-        "source": {k: getattr(source, k) for k in ("id", "name", "homepage", "license", "access", "citation")},
+        "source": {
+            k: getattr(source, k) for k in ("id", "name", "version", "homepage", "license", "access", "citation")
+        },
         "converter": conv.module,
         "pipeline_version": __version__,
         "form": files.form.name,

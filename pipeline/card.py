@@ -12,6 +12,7 @@ import yaml
 from pipeline.model import SPLITS
 from pipeline.output import atomic_write_text, read_manifests
 
+RESTRICTED = ("registration", "credentialed")
 ACCESS_NOTE = {
     "open": "open",
     "registration": "registration required",
@@ -77,7 +78,7 @@ def render(manifests: list[dict]) -> str:
         lines.append(f"| `{task_id}` | {info['category']} | {info['domain']} | " + " | ".join(counts) + " |")
     lines += ["", "## Citations", ""]
     lines += [f"- **{m['source']['name']}**: {m['source']['citation']}" for m in manifests if m["source"]["citation"]]
-    restricted = [m["source"]["id"] for m in manifests if m["source"]["access"] != "open"]
+    restricted = [m["source"]["id"] for m in manifests if m["source"]["access"] in RESTRICTED]
     if restricted:
         lines += [
             "",

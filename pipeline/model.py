@@ -107,11 +107,6 @@ class Source:
         if not self.forms:
             raise ValueError(f"source {self.id}: declare at least one RawForm")
 
-    @property
-    def restricted(self) -> bool:
-        """True when the data may not be redistributed publicly (registration or credentialed)."""
-        return self.access != "open"
-
 
 @dataclass(frozen=True)
 class Task:
@@ -239,7 +234,8 @@ def describe_missing(source: Source, raw_dir: Path) -> str:
         for f in form.files:
             state = "found" if f.find(Path(raw_dir)) else "missing"
             need = "" if f.required else ", optional"
-            lines.append(f"      {' or '.join(f.patterns)}  [{state}{need}]")
+            what = f"  ({f.description})" if f.description else ""
+            lines.append(f"      {' or '.join(f.patterns)}  [{state}{need}]{what}")
     access = {
         "open": "open access",
         "registration": "registration required (sign the provider's data use agreement)",
