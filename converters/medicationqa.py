@@ -1,0 +1,98 @@
+"""MedicationQA (Ben Abacha et al., MedInfo 2019): consumers' questions about medications, answered by
+experts from trusted sources (MedlinePlus, DailyMed, ...).
+
+Read: the official Excel release `MedInfo2019-QA-Medications.xlsx` of github.com/abachaa/Medication_QA_MedInfo2019,
+one sheet "DrugQA" with columns Question, Focus (Drug), Question Type, Answer, Section Title, URL (streamed with
+openpyxl in read-only mode). A question answered from several sections or sources has one row per answer.
+(The MedS-Ins script for this task loads LiveQA by mistake; this converter reads MedicationQA itself.)
+
+Task `medicationqa_question_answering`, one instance per row:
+- input: the Question cell as the consumer wrote it. The Focus and Question Type cells are annotations derived
+  from the question, not something a user supplies, so they are not added (that would leak the annotation);
+- output: the Answer cell (its line breaks and list layout kept).
+No official split (split=None). Rows carry no id: the key is a hash of question and answer, so it survives
+re-sorted or re-saved copies of the sheet; all rows of one question share a group, hence a split.
+Quarantined: an empty Question or Answer cell (e.g. the `not_drug_question` rows left unanswered), a row that
+repeats an earlier question-answer pair. A sheet without Question and Answer columns raises ValueError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from openpyxl import load_workbook
+
+from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.readers import content_key, question_group
+
+SOURCE = Source(
+    id="medicationqa",
+    name="MedicationQA",
+    homepage="https://github.com/abachaa/Medication_QA_MedInfo2019",
+    license="unspecified (no license file in the repository)",
+    access="open",
+    citation=(
+        "Ben Abacha A, Mrabet Y, Sharp M, Goodwin T, Shooshan SE, Demner-Fushman D (2019). Bridging the Gap "
+        "Between Consumers' Medication Questions and Trusted Answers. MedInfo 2019."
+    ),
+    obtain="Download MedInfo2019-QA-Medications.xlsx from https://github.com/abachaa/Medication_QA_MedInfo2019.",
+    forms=(
+        RawForm(
+            "xlsx",
+            (RawFile("questions", ("MedInfo2019-QA-Medications.xlsx", "*.xlsx"), description="sheet DrugQA"),),
+            "the official Excel release (sheet DrugQA)",
+        ),
+    ),
+)
+
+TASKS = (
+    Task(
+        "medicationqa_question_answering",
+        "Question Answering",
+        "Exam",
+        tags=("Consumer Health", "Medications"),
+    ),
+)
+TASK = TASKS[0].id
+
+SHEET = "DrugQA"
+COLUMNS = ("Question", "Answer")
+
+
+def generate(files: RawFiles) -> Iterator[Item]:
+    path = files.path("questions")
+    name = files.relative(path)
+    workbook = load_workbook(path, read_only=True)
+    try:
+        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = tuple(_text(c) for c in next(rows, ()))
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise ValueError(f"{name}: sheet {sheet.title!r} lacks columns {missing}; header is {list(header)}")
+        at_question, at_answer = header.index("Question"), header.index("Answer")
+        first_seen: dict[str, int] = {}
+        for number, row in enumerate(rows, start=2):
+            cells = [_text(c) for c in row]
+            if not any(cells):
+                continue  # trailing blank rows that Excel keeps in the sheet's dimension
+            question = cells[at_question] if at_question < len(cells) else ""
+            answer = cells[at_answer] if at_answer < len(cells) else ""
+            locator = f"sheet {sheet.title} row {number}"
+            if not question or not answer:
+                empty = "Question" if not question else "Answer"
+                yield Rejection(f"empty {empty} cell", name, locator, TASK, question or None)
+                continue
+            key = content_key(question, answer)
+            if key in first_seen:
+                reason = "repeats an earlier row (same Question and Answer)"
+                yield Rejection(reason, name, locator, TASK, f"row {first_seen[key]}")
+                continue
+            first_seen[key] = number
+            yield Record(TASK, key, question, answer, name, locator, group=question_group(question))
+    finally:
+        workbook.close()
+
+
+def _text(cell: object) -> str:
+    return "" if cell is None else str(cell).replace("\r\n", "\n").strip()
