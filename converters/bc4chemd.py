@@ -63,17 +63,8 @@ SOURCE = Source(
             ),
             "the CHEMDNER release: {training,development,evaluation}.{abstracts,annotations}.txt",
         ),
-        RawForm(
-            "iob",
-            tuple(
-                RawFile(name, tuple(f"{d}{f}.tsv" for d in _IOB_DIRS for f in names), False, split)
-                for name, names, split in (
-                    ("train", ("train",), "train"),
-                    ("devel", ("devel", "dev"), "validation"),  # some copies call it dev.tsv
-                    ("test", ("test",), "test"),
-                )
-            ),
-            "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Chemical|I-Chemical|O)",
+        ner.iob_form(
+            _IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Chemical|I-Chemical|O)"
         ),
     ),
 )
@@ -86,18 +77,12 @@ _ANNOTATION = "PMID, T|A, start, end (exclusive), text, class"
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else _iob(files))
+    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:
     """The original release as IOB sentences of (token, B|I|O), as the MTL / BioBERT copies distribute it."""
     return ner.to_iob(_original(files))
-
-
-def _iob(files: RawFiles) -> Iterator[ner.Sentence | Rejection]:
-    for raw in files.form.files:
-        for path in files.paths(raw.name):
-            yield from ner.read_iob(path, files.relative(path), raw.split, TASK)
 
 
 def _original(files: RawFiles) -> Iterator[ner.Sentence | Rejection]:

@@ -64,17 +64,8 @@ SOURCE = Source(
             ),
             "LINNAEUS v1.1: txt/pmcA*.txt + tags.tsv (+ split/{train,devel,test}.txt of spyysalo/linnaeus-corpus)",
         ),
-        RawForm(
-            "iob",
-            tuple(
-                RawFile(name, tuple(f"{d}{f}.tsv" for d in _IOB_DIRS for f in names), False, split)
-                for name, names, split in (
-                    ("train", ("train",), "train"),
-                    ("devel", ("devel", "dev"), "validation"),  # some copies call it dev.tsv
-                    ("test", ("test",), "test"),
-                )
-            ),
-            "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Species|I-Species|O)",
+        ner.iob_form(
+            _IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Species|I-Species|O)"
         ),
     ),
 )
@@ -90,7 +81,7 @@ _COLUMNS = "species id, document, start, end (exclusive), text, code"
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else _iob(files))
+    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:
@@ -150,12 +141,6 @@ def _original(files: RawFiles) -> Iterator[ner.Sentence | Rejection]:
         else:
             why, origin = "document file missing: listed in a split list", splits[doc][1]
         yield Rejection(why, origin, doc, TASK, f"{where} ({len(mentions.get(doc, []))} annotations)")
-
-
-def _iob(files: RawFiles) -> Iterator[ner.Sentence | Rejection]:
-    for raw in files.form.files:
-        for path in files.paths(raw.name):
-            yield from ner.read_iob(path, files.relative(path), raw.split, TASK)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str, str]]:

@@ -47,17 +47,8 @@ SOURCE = Source(
             ),
             "the S800-1.0 release: abstracts/speciesNNN.txt + S800.tsv (+ pubmedid.tsv)",
         ),
-        RawForm(
-            "iob",
-            tuple(
-                RawFile(name, tuple(f"{d}{f}.tsv" for d in ("", "s800/", "S800/") for f in files), False, split)
-                for name, files, split in (
-                    ("train", ("train",), "train"),
-                    ("devel", ("devel", "dev"), "validation"),  # copies of the BioBERT files also call it dev.tsv
-                    ("test", ("test",), "test"),
-                )
-            ),
-            "BioBERT / MTL-Bioinformatics-2016 sentence-split IOB files (token<TAB>B|I|O)",
+        ner.iob_form(
+            ("", "s800/", "S800/"), "BioBERT / MTL-Bioinformatics-2016 sentence-split IOB files (token<TAB>B|I|O)"
         ),
     ),
 )
@@ -71,7 +62,7 @@ _Span = tuple[int, int, str, int]  # start, exclusive end, mention, S800.tsv lin
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else _iob(files))
+    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:
@@ -115,9 +106,3 @@ def _abstract(path: Path, spans: list[_Span], pmid: str | None, files: RawFiles,
     label = f"{path.name} (PMID {pmid})" if pmid else path.name
     standoff = [ner.Span(s, e, m, table_name, f"line {n}") for s, e, m, n in spans]
     yield from ner.standoff_sentences(path.read_text(encoding="utf-8"), standoff, files.relative(path), label, TASK)
-
-
-def _iob(files: RawFiles) -> Iterator[ner.Sentence | Rejection]:
-    for raw in files.form.files:
-        for path in files.paths(raw.name):
-            yield from ner.read_iob(path, files.relative(path), raw.split, TASK)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipeline import forms
-from pipeline.model import Record, Rejection
+from pipeline.model import RawFile, RawFiles, RawForm, Record, Rejection
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _BEFORE, _AFTER, _JOIN = set(".,;:?!)]}%"), set("([{"), set("-/^")  # no space before / after / around
@@ -218,3 +218,30 @@ def read_iob(
             elif mark:  # B, or an I that follows no mention (tolerated as B)
                 ranges.append([len(tokens) - 1, len(tokens)])
             inside = mark is not None
+
+
+def iob_form(folders: Iterable[str], description: str) -> RawForm:
+    """The BioBERT / MTL-Bioinformatics-2016 distribution of an NER corpus: train/devel/test.tsv (devel
+    also called dev.tsv), each optional, in any of `folders` (relative, ending in '/'; '' = the raw folder)."""
+    folders = tuple(folders)
+    return RawForm(
+        "iob",
+        tuple(
+            RawFile(name, tuple(f"{d}{f}.tsv" for d in folders for f in names), required=False, split=split)
+            for name, names, split in (
+                ("train", ("train",), "train"),
+                ("devel", ("devel", "dev"), "validation"),
+                ("test", ("test",), "test"),
+            )
+        ),
+        description,
+    )
+
+
+def iob_sentences(
+    files: RawFiles, task_id: str, types: Collection[str] | None = None
+) -> Iterator[Sentence | Rejection]:
+    """The sentences of every IOB file of the detected form, with the split its RawFile declares."""
+    for raw in files.form.files:
+        for path in files.paths(raw.name):
+            yield from read_iob(path, files.relative(path), raw.split, task_id, types)
