@@ -73,8 +73,14 @@ def detokenize(tokens: list[str]) -> str:
             open_quotes ^= {tok}
         elif tok == "." and after[1:] == ["."] and len(prev) == 1 == len(after[0]) and (prev + after[0]).isalpha():
             glue_next = True  # e.g., i.e., U.S.: initials written without spaces
-        elif tok in ".," and prev.isdigit() and after[:1] and after[0].isdigit() and (tok == "." or len(after[0]) == 3):
-            glue_next = True  # 0.05, 1,200
+        elif (
+            tok in ".,"
+            and prev.isdigit()
+            and after[:1]
+            and after[0].isdigit()
+            and (tok == "." or len(after[0]) == 3 or after[1:2] in (["-"], [","]))
+        ):
+            glue_next = True  # 0.05, 1,200, chemical locants 1,5-bis..., 2,3,7,8-tetra...
         text += tok if glue else " " + tok
     return text
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from conftest import ROOT, SAMPLES
 
 from pipeline import catalogue
+from pipeline.registry import converters
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -24,7 +25,10 @@ def test_list_shows_every_catalogue_source_with_status() -> None:
     assert len(catalogue.sources()) == 58
     assert lines["pubmedqa"][1:5] == ["open", "5", "yes", "found"]
     assert lines["mimic_iv"][1:4] == ["credentialed", "20", "yes"]
-    assert lines["health_fact"][3:] == ["no", "-"]
+    for source_id in catalogue.sources():
+        has = "yes" if source_id in converters() else "no"
+        assert lines[source_id][3] == has, lines[source_id]
+        assert has == "yes" or lines[source_id][4] == "-"
 
 
 def test_list_tasks_shows_every_catalogue_task() -> None:
