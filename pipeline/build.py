@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from collections import Counter, defaultdict
@@ -51,13 +52,26 @@ class SourceReport:
             return f"{self.source_id}: {self.status}. {first}"
         parts = [f"{self.source_id}: {self.total} instances in {len(self.instances)} tasks ({self.form} form)"]
         if self.quarantined:
-            reasons = ", ".join(f"{n} {r}" for r, n in sorted(self.quarantined.items(), key=lambda kv: -kv[1]))
+            ranked = sorted(self.quarantined.items(), key=lambda kv: (-kv[1], kv[0]))
+            reasons = ", ".join(f"{n} {r}" for r, n in ranked[:5]) + (
+                f" (+{len(ranked) - 5} more kinds)" if len(ranked) > 5 else ""
+            )
             parts.append(f"quarantined {sum(self.quarantined.values())}: {reasons}")
         if self.missing_files:
             parts.append("missing optional files: " + ", ".join(self.missing_files))
         if self.empty_tasks:
             parts.append("tasks without records: " + ", ".join(self.empty_tasks))
         return "; ".join(parts) + f" [{self.seconds:.1f}s]"
+
+
+#: Record-specific details inside a rejection reason: quoted values, paths, file names, numbers.
+_DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|\S*/\S*|\S+\.(?:txt|tsv|json|jsonl|csv|xml|tmx|obo|gz|zip|xlsx)\b|\d+")
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a rejection, for counting: its reason with the record-specific details masked
+    (the quarantine file keeps the full reason), so 750 missing abstracts count as one kind."""
+    return " ".join(_DETAIL.sub("…", reason).split())
 
 
 def check_record(record: Record, tasks: Mapping[str, Task]) -> str | None:
@@ -123,7 +137,7 @@ def _convert(
     with open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine:
 
         def reject(reason: str, raw_file: str, locator: str, task_id: str | None, value: str | None) -> None:
-            quarantined[reason] += 1
+            quarantined[reason_kind(reason)] += 1
             entry = {"source_id": source.id, "task_id": task_id, "reason": reason, "raw_file": raw_file}
             entry |= {"locator": locator, "value": value}
             quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")

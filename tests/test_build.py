@@ -215,3 +215,19 @@ def test_task_metadata_violating_the_schema_fails_the_build(tmp_path: Path) -> N
     with pytest.raises(ConverterError, match=r"task file header violates the schema: \$\.URL"):
         build_source(conv, raw(tmp_path), out, seeds_dir=seeds)
     assert not (out / "data").exists()
+
+
+def test_rejections_are_counted_by_kind_and_kept_in_full(tmp_path: Path) -> None:
+    def items(files):
+        for doc in ("species051", "species052"):
+            yield Rejection(f"abstract file missing: abstracts/{doc}.txt ({doc[-1]} annotations)", "S800.tsv", doc)
+        yield record("1")
+
+    out = tmp_path / "out"
+    report = build_source(make(items), raw(tmp_path), out)
+    assert report.quarantined == {"abstract file missing: … (… annotations)": 2}
+    lines = (out / "quarantine" / "meqsum.jsonl").read_text().splitlines()
+    assert [json.loads(line)["reason"] for line in lines] == [
+        "abstract file missing: abstracts/species051.txt (1 annotations)",
+        "abstract file missing: abstracts/species052.txt (2 annotations)",
+    ]
