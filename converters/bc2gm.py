@@ -65,11 +65,14 @@ SOURCE = Source(
             ("", "**/BC2GM-IOB/", "**/BC2GM/"),
             "MTL-Bioinformatics-2016 / BioBERT IOB files (token<TAB>B|I|O): BC2GM-IOB/{train,devel,test}.tsv",
         ),
+        ner.hf_form("bc2gm_corpus"),
     ),
 )
 
 TASKS = (Task("bc2gm_gene_extraction", "Named Entity Recognition", "Medical Knowledge", tags=("Gene", "PubMed")),)
 TASK = TASKS[0].id
+#: Class names of the ner_tags feature of the Hugging Face dataset bc2gm_corpus, in id order.
+HF_TAGS = ("O", "B-GENE", "I-GENE")
 NO_ENTITY = forms.NO_ENTITY
 
 _Gene = tuple[int, int, str, int]  # start, inclusive end (non-whitespace offsets), mention, GENE.eval line
@@ -77,7 +80,7 @@ _Gene = tuple[int, int, str, int]  # start, inclusive end (non-whitespace offset
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
+    yield from ner.records(TASK, ner.form_sentences(files, TASK, _original, HF_TAGS))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:

@@ -67,6 +67,7 @@ SOURCE = Source(
         ner.iob_form(
             _IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Species|I-Species|O)"
         ),
+        ner.hf_form("linnaeus"),
     ),
 )
 
@@ -75,13 +76,15 @@ TASKS = (
     Task("linnaeus_gene_extraction", "Named Entity Recognition", "Medical Knowledge", tags=("Species", "PMC")),
 )
 TASK = TASKS[0].id
+#: Class names of the ner_tags feature of the Hugging Face dataset linnaeus, in id order.
+HF_TAGS = ("O", "B", "I")
 NO_ENTITY = forms.NO_ENTITY
 _COLUMNS = "species id, document, start, end (exclusive), text, code"
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
+    yield from ner.records(TASK, ner.form_sentences(files, TASK, _original, HF_TAGS))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:

@@ -62,6 +62,7 @@ SOURCE = Source(
             "NCBItestset_corpus.txt (anywhere below the raw folder)",
         ),
         ner.iob_form(_IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT IOB files (token<TAB>B|I|O): NCBI-disease-IOB/"),
+        ner.hf_form("ncbi_disease"),
     ),
 )
 
@@ -69,12 +70,14 @@ TASKS = (
     Task("ncbi_disease_entity_extraction", "Named Entity Recognition", "Medical Knowledge", tags=("Disease", "PubMed")),
 )
 TASK = TASKS[0].id
+#: Class names of the ner_tags feature of the Hugging Face dataset ncbi_disease, in id order.
+HF_TAGS = ("O", "B-Disease", "I-Disease")
 NO_ENTITY = forms.NO_ENTITY
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
+    yield from ner.records(TASK, ner.form_sentences(files, TASK, _original, HF_TAGS))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:

@@ -50,11 +50,14 @@ SOURCE = Source(
         ner.iob_form(
             ("", "s800/", "S800/"), "BioBERT / MTL-Bioinformatics-2016 sentence-split IOB files (token<TAB>B|I|O)"
         ),
+        ner.hf_form("species_800"),
     ),
 )
 
 TASKS = (Task("species800_ner", "Named Entity Recognition", "Medical Knowledge", tags=("Species", "PubMed")),)
 TASK = TASKS[0].id
+#: Class names of the ner_tags feature of the Hugging Face dataset species_800, in id order.
+HF_TAGS = ("O", "B", "I")
 NO_ENTITY = forms.NO_ENTITY
 
 _Span = tuple[int, int, str, int]  # start, exclusive end, mention, S800.tsv line
@@ -62,7 +65,7 @@ _Span = tuple[int, int, str, int]  # start, exclusive end, mention, S800.tsv lin
 
 def generate(files: RawFiles) -> Iterator[Item]:
     """Records of whichever form was detected; keys count repeats over the whole run."""
-    yield from ner.records(TASK, _original(files) if files.form.name == "original" else ner.iob_sentences(files, TASK))
+    yield from ner.records(TASK, ner.form_sentences(files, TASK, _original, HF_TAGS))
 
 
 def to_iob(files: RawFiles) -> Iterator[list[tuple[str, str]]]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
+
+import pyarrow.parquet as pq
 
 from pipeline import forms
 from pipeline.model import RawFile, RawFiles, RawForm, Record, Rejection
@@ -251,3 +253,73 @@ def iob_sentences(
     for raw in files.form.files:
         for path in files.paths(raw.name):
             yield from read_iob(path, files.relative(path), raw.split, task_id, types)
+
+
+def form_sentences(
+    files: RawFiles,
+    task_id: str,
+    original: Callable[[RawFiles], Iterator[Sentence | Rejection]],
+    hf_tags: Sequence[str] = ("O", "B", "I"),
+    types: Collection[str] | None = None,
+) -> Iterator[Sentence | Rejection]:
+    """The sentences of whichever form was detected: the corpus's own release (read by `original`),
+    its IOB copy, or its Hugging Face export."""
+    if files.form.name == "iob":
+        return iob_sentences(files, task_id, types)
+    if files.form.name == "hf":
+        return hf_sentences(files, task_id, hf_tags)
+    return original(files)
+
+
+def hf_form(dataset: str) -> RawForm:
+    """A Hugging Face Hub export of an NER corpus (its Parquet conversion): `tokens` and integer
+    `ner_tags` per sentence, files named by split (`train-00000-of-00001.parquet`, or `train/0000.parquet`
+    as the Hub's parquet branch lays them out), anywhere below the raw folder."""
+    return RawForm(
+        "hf",
+        tuple(
+            RawFile(name, (f"**/{name}-*.parquet", f"**/{name}/*.parquet"), required=False, split=split)
+            for name, split in (("train", "train"), ("validation", "validation"), ("test", "test"))
+        ),
+        f"the Hugging Face dataset {dataset} as Parquet (columns tokens, ner_tags)",
+    )
+
+
+def hf_sentences(files: RawFiles, task_id: str, tag_names: Sequence[str]) -> Iterator[Sentence | Rejection]:
+    """Sentences of a Hugging Face export; `tag_names[i]` is the IOB tag of class i (e.g. O, B, I or
+    O, B-Disease, I-Disease), as the dataset's ClassLabel feature declares it."""
+    marks = [_TAG.fullmatch(name) for name in tag_names]
+    if not all(marks):
+        raise ValueError(f"tag names must be IOB tags, got {list(tag_names)}")
+    for raw in files.form.files:
+        for path in files.paths(raw.name):
+            name = files.relative(path)
+            for row, tokens, tags in _hf_rows(path, name):
+                where = f"{name} row {row}"
+                if not tokens or tags is None or len(tokens) != len(tags) or not all(0 <= t < len(marks) for t in tags):
+                    yield Rejection("tokens and ner_tags do not match", name, where, task_id, f"{tokens} {tags}")
+                else:
+                    yield Sentence(tokens, _spans([marks[t].group(1) for t in tags]), name, where, raw.split)
+
+
+def _hf_rows(path: Path, name: str) -> Iterator[tuple[int, list[str], list[int] | None]]:
+    parquet = pq.ParquetFile(path)
+    missing = {"tokens", "ner_tags"} - set(parquet.schema_arrow.names)
+    if missing:
+        raise ValueError(f"{name}: lacks columns {sorted(missing)}; has {parquet.schema_arrow.names}")
+    row = 0
+    for batch in parquet.iter_batches(columns=["tokens", "ner_tags"]):
+        for tokens, tags in zip(batch.column("tokens").to_pylist(), batch.column("ner_tags").to_pylist(), strict=True):
+            row += 1
+            yield row, tokens, tags
+
+
+def _spans(marks: Sequence[str | None]) -> list[tuple[int, int]]:
+    """Token ranges of mentions from per-token marks B, I or None (an I after no mention starts one)."""
+    ranges: list[list[int]] = []
+    for i, mark in enumerate(marks):
+        if mark == "I" and i and marks[i - 1]:
+            ranges[-1][1] = i + 1
+        elif mark:
+            ranges.append([i, i + 1])
+    return [(i, j) for i, j in ranges]
