@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import ijson
+import pyarrow.parquet as pq
 
+from pipeline import forms
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
@@ -40,6 +42,19 @@ SOURCE = Source(
                 RawFile("pqau", ("ori_pqau.json", "data/ori_pqau.json"), required=False, split="train"),
             ),
             "the official JSON releases PQA-L, PQA-A, PQA-U (any subset)",
+        ),
+        RawForm(
+            "hf",
+            tuple(
+                RawFile(name, (f"**/{config}/*.parquet", f"**/{config}-*.parquet"), required=False, split=split)
+                for name, config, split in (
+                    ("pqal", "pqa_labeled", "test"),
+                    ("pqaa", "pqa_artificial", "train"),
+                    ("pqau", "pqa_unlabeled", "train"),
+                )
+            ),
+            "the Hugging Face dataset qiaojin/PubMedQA (pubmed_qa) as Parquet: pqa_labeled, pqa_artificial, "
+            "pqa_unlabeled",
         ),
     ),
 )
@@ -72,40 +87,68 @@ OBJECTIVE_WORDS = {"OBJECTIVE", "OBJECTIVES", "AIM", "AIMS", "PURPOSE", "PURPOSE
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
-    for raw in SOURCE.forms[0].files:
+    for raw in files.form.files:
         for path in files.paths(raw.name):
-            yield from _release(path, files.relative(path), raw.split, labelled=raw.name != "pqau")
+            name, labelled = files.relative(path), raw.name != "pqau"
+            records = _hf_records(path, name) if files.form.name == "hf" else _json_records(path, name)
+            yield from _release(records, name, raw.split, labelled)
 
 
-def _release(path: Path, name: str, split: str | None, labelled: bool) -> Iterator[Item]:
+def _json_records(path: Path, name: str) -> Iterator[tuple[str, object]]:
+    with open(path, "rb") as f:
+        yield from _records(f, name)
+
+
+def _hf_records(path: Path, name: str) -> Iterator[tuple[str, object]]:
+    """Rows of the Hub's Parquet export, reshaped into the original release's record (the export keeps
+    the same fields: pubid, question, context{contexts, labels}, long_answer, final_decision)."""
+    parquet = pq.ParquetFile(path)
+    missing = {"pubid", "question", "context", "long_answer"} - set(parquet.schema_arrow.names)
+    if missing:
+        raise ValueError(f"{name}: lacks columns {sorted(missing)}; has {parquet.schema_arrow.names}")
+    for batch in parquet.iter_batches():
+        for row in batch.to_pylist():
+            context = row.get("context") or {}
+            yield (
+                str(row["pubid"]),
+                {
+                    "QUESTION": row["question"],
+                    "CONTEXTS": context.get("contexts"),
+                    "LABELS": context.get("labels"),
+                    "LONG_ANSWER": row["long_answer"],
+                    "final_decision": row.get("final_decision"),
+                },
+            )
+
+
+def _release(records: Iterator[tuple[str, object]], name: str, split: str | None, labelled: bool) -> Iterator[Item]:
     first: tuple[str, str] | None = None  # (pmid, long answer) of the first record, for the last mismatch
     previous: tuple[str, str] | None = None  # (pmid, question) waiting for a mismatched answer
-    with open(path, "rb") as f:
-        for pmid, rec in _records(f, name):
-            where = f"PMID {pmid}"
-            problem = _problem(rec, labelled)
-            if problem:
-                yield Rejection(problem, name, where)
-                continue
-            context = "\n".join(c.strip() for c in rec["CONTEXTS"])
-            question, long_answer = rec["QUESTION"].strip(), rec["LONG_ANSWER"].strip()
+    for pmid, rec in records:
+        where = f"PMID {pmid}"
+        problem = _problem(rec, labelled)
+        if problem:
+            yield Rejection(problem, name, where)
+            continue
+        context = "\n".join(c.strip() for c in rec["CONTEXTS"])
+        question, long_answer = rec["QUESTION"].strip(), rec["LONG_ANSWER"].strip()
 
-            def record(task: str, input: str, output: str, key: str = pmid, group: str = pmid) -> Record:
-                return Record(task, key, input, output, name, f"PMID {group}", split=split, group=group)
+        def record(task: str, input: str, output: str, key: str = pmid, group: str = pmid) -> Record:
+            return Record(task, key, input, output, name, f"PMID {group}", split=split, group=group)
 
-            yield record(QUESTION_GEN, f"Context: {context}\nAnswer: {long_answer}", question)
-            yield record(ANSWER_GEN, f"Context: {context}\nQuestion: {question}", long_answer)
-            has_aim = any(OBJECTIVE_WORDS & set(label.upper().replace(",", " ").split()) for label in rec["LABELS"])
-            yield record(INTENT, context, "yes" if has_aim else "no")
-            if labelled:
-                yield record(CHOICE, f"Context: {context}\nQuestion: {question}", rec["final_decision"])
-            # Answer verification: each question with its own conclusion (yes) and with the next
-            # record's conclusion (no), so the task is balanced and deterministic in file order.
-            yield record(VERIFY, f"Question: {question}\nAnswer: {long_answer}", "yes", key=f"{pmid}-matched")
-            if previous is not None:
-                yield _mismatch(previous, (pmid, long_answer), name, split)
-            previous = (pmid, question)
-            first = first or (pmid, long_answer)
+        yield record(QUESTION_GEN, forms.fields(context=context, answer=long_answer), question)
+        yield record(ANSWER_GEN, forms.fields(context=context, question=question), long_answer)
+        has_aim = any(OBJECTIVE_WORDS & set(label.upper().replace(",", " ").split()) for label in rec["LABELS"])
+        yield record(INTENT, context, "yes" if has_aim else "no")
+        if labelled:
+            yield record(CHOICE, forms.fields(context=context, question=question), rec["final_decision"])
+        # Answer verification: each question with its own conclusion (yes) and with the next
+        # record's conclusion (no), so the task is balanced and deterministic in file order.
+        yield record(VERIFY, forms.fields(question=question, answer=long_answer), "yes", key=f"{pmid}-matched")
+        if previous is not None:
+            yield _mismatch(previous, (pmid, long_answer), name, split)
+        previous = (pmid, question)
+        first = first or (pmid, long_answer)
     if previous is not None and first is not None and first[0] != previous[0]:
         yield _mismatch(previous, first, name, split)
 
@@ -124,7 +167,7 @@ def _records(f: BinaryIO, name: str) -> Iterator[tuple[str, object]]:
 def _mismatch(asked: tuple[str, str], answered: tuple[str, str], name: str, split: str | None) -> Record:
     (pmid, question), (other, answer) = asked, answered
     locator = f"PMID {pmid} (question) with PMID {other} (long answer)"
-    text = f"Question: {question}\nAnswer: {answer}"
+    text = forms.fields(question=question, answer=answer)
     return Record(VERIFY, f"{pmid}-mismatched", text, "no", name, locator, split=split, group=pmid)
 
 

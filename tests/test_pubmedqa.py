@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from converters import pubmedqa
@@ -80,3 +82,28 @@ def test_truncated_file_names_file_and_last_record(tmp_path: Path) -> None:
     (tmp_path / "ori_pqaa.json").write_text(text[: text.index('"12"') + 40])
     with pytest.raises(ValueError, match=r"ori_pqaa.json: malformed JSON after PMID 11"):
         list(pubmedqa.generate(detect_form(pubmedqa.SOURCE, tmp_path)))
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "pubmedqa"
+    expected = {(r.id, r.input, r.output, r.split) for r in pubmedqa.generate(detect_form(pubmedqa.SOURCE, sample))}
+    for config, release in (
+        ("pqa_labeled", "ori_pqal.json"),
+        ("pqa_artificial", "ori_pqaa.json"),
+        ("pqa_unlabeled", "ori_pqau.json"),
+    ):
+        rows = [
+            {
+                "pubid": int(pmid),
+                "question": r["QUESTION"],
+                "long_answer": r["LONG_ANSWER"],
+                "context": {"contexts": r["CONTEXTS"], "labels": r["LABELS"], "meshes": r["MESHES"]},
+                **({"final_decision": r["final_decision"]} if "final_decision" in r else {}),
+            }
+            for pmid, r in json.loads((sample / release).read_text()).items()
+        ]
+        (tmp_path / config).mkdir()
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / config / "train-00000-of-00001.parquet")
+    files = detect_form(pubmedqa.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    assert {(r.id, r.input, r.output, r.split) for r in pubmedqa.generate(files)} == expected
