@@ -20,6 +20,8 @@ Tasks (official splits: train, dev -> validation, test; key and group = claim_id
   it as explanation (task18_test_healthfact_sentence_generation, the 1,235 rows of test.tsv). So one formation
   serves both, divided by role so that no benchmark explanation is also a training target under the sibling task:
   healthfact_sentence_generation takes train and validation, healthfact_explanation takes test.
+The Hugging Face export (health_fact: the same nine columns, label as a class id false/mixture/true/unproven,
+splits train/validation/test) is accepted as a second form and gives the same records.
 Files are read test, dev, train; a claim_id read before is quarantined (the test set stays whole). Rows that are not
 UTF-8, have the wrong column count, no claim_id or no claim are quarantined for every task.
 """
@@ -29,11 +31,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _DIRS = ("PUBHEALTH/", "")
 _FILES = (("test", "test", "test"), ("dev", "dev", "validation"), ("train", "train", "train"))  # read order
+_HUB = (("test", "test", "test"), ("dev", "validation", "validation"), ("train", "train", "train"))
+#: The Hub export stores the label as a class id, in this order (-1: a row the original marks with an odd label).
+HUB_LABELS = ("false", "mixture", "true", "unproven")
 
 SOURCE = Source(
     id="health_fact",
@@ -57,6 +62,11 @@ SOURCE = Source(
                 for name, stem, split in _FILES
             ),
             "PUBHEALTH.zip unpacked: train.tsv, dev.tsv, test.tsv (tab-separated, unquoted)",
+        ),
+        RawForm(
+            "hf",
+            tuple(readers.hub_parquet(name, hub, split) for name, hub, split in _HUB),
+            "the Hugging Face dataset health_fact (bigbio/pubhealth) as Parquet: train, validation, test",
         ),
     ),
 )
@@ -86,7 +96,17 @@ def generate(files: RawFiles) -> Iterator[Item]:
     seen: dict[str, str] = {}  # claim_id -> where it was first read
     for name, _, split in _FILES:
         for path in files.paths(name):
-            yield from _rows(path, files.relative(path), split, seen)
+            rows = _hub_rows if files.form.name == "hf" else _rows
+            yield from rows(path, files.relative(path), split, seen)
+
+
+def _hub_rows(path: Path, name: str, split: str, seen: dict[str, str]) -> Iterator[Item]:
+    """The Hub's Parquet export: the same nine fields, with the label as a class id."""
+    for number, row in readers.parquet_rows(path, name, COLUMNS):
+        label = row["label"]
+        row["label"] = HUB_LABELS[label] if isinstance(label, int) and 0 <= label < len(HUB_LABELS) else ""
+        row = {k: _value("" if v is None else str(v)) for k, v in row.items()}
+        yield from _record(row, name, f"row {number}", split, seen)
 
 
 def _rows(path: Path, name: str, split: str, seen: dict[str, str]) -> Iterator[Item]:

@@ -14,10 +14,9 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
-import pyarrow.parquet as pq
-
 from pipeline import forms
 from pipeline.model import RawFile, RawFiles, RawForm, Record, Rejection
+from pipeline.readers import hub_parquet, parquet_rows
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _BEFORE, _AFTER, _JOIN = set(".,;:?!)]}%"), set("([{"), set("-/^")  # no space before / after / around
@@ -278,7 +277,7 @@ def hf_form(dataset: str) -> RawForm:
     return RawForm(
         "hf",
         tuple(
-            RawFile(name, (f"**/{name}-*.parquet", f"**/{name}/*.parquet"), required=False, split=split)
+            hub_parquet(name, name, split)
             for name, split in (("train", "train"), ("validation", "validation"), ("test", "test"))
         ),
         f"the Hugging Face dataset {dataset} as Parquet (columns tokens, ner_tags)",
@@ -294,24 +293,12 @@ def hf_sentences(files: RawFiles, task_id: str, tag_names: Sequence[str]) -> Ite
     for raw in files.form.files:
         for path in files.paths(raw.name):
             name = files.relative(path)
-            for row, tokens, tags in _hf_rows(path, name):
-                where = f"{name} row {row}"
+            for row, cells in parquet_rows(path, name, ("tokens", "ner_tags")):
+                tokens, tags, where = cells["tokens"], cells["ner_tags"], f"{name} row {row}"
                 if not tokens or tags is None or len(tokens) != len(tags) or not all(0 <= t < len(marks) for t in tags):
                     yield Rejection("tokens and ner_tags do not match", name, where, task_id, f"{tokens} {tags}")
                 else:
                     yield Sentence(tokens, _spans([marks[t].group(1) for t in tags]), name, where, raw.split)
-
-
-def _hf_rows(path: Path, name: str) -> Iterator[tuple[int, list[str], list[int] | None]]:
-    parquet = pq.ParquetFile(path)
-    missing = {"tokens", "ner_tags"} - set(parquet.schema_arrow.names)
-    if missing:
-        raise ValueError(f"{name}: lacks columns {sorted(missing)}; has {parquet.schema_arrow.names}")
-    row = 0
-    for batch in parquet.iter_batches(columns=["tokens", "ner_tags"]):
-        for tokens, tags in zip(batch.column("tokens").to_pylist(), batch.column("ner_tags").to_pylist(), strict=True):
-            row += 1
-            yield row, tokens, tags
 
 
 def _spans(marks: Sequence[str | None]) -> list[tuple[int, int]]:

@@ -18,15 +18,16 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import ftfy
 import ijson
+import pyarrow.parquet as pq
 
 from pipeline import forms
-from pipeline.model import Item, Record, Rejection
+from pipeline.model import Item, RawFile, Record, Rejection
 
 #: A Unicode noncharacter, never found in real text: stands for one byte that is not valid UTF-8.
 BAD_BYTE = "\ufdd0"
@@ -197,3 +198,28 @@ def json_lines(source: Path | Iterable[bytes]) -> Iterator[tuple[int, dict | str
             yield number, line, f"invalid JSON: {error.msg} at character {error.pos}"
             continue
         yield (number, row, None) if isinstance(row, dict) else (number, line, "line is not a JSON object")
+
+
+def hub_parquet(name: str, hub_split: str, split: str | None) -> RawFile:
+    """The Parquet files of one split of a Hugging Face Hub dataset, as `save_to_disk`/`to_parquet` users
+    and the Hub's parquet branch lay them out: `<hub_split>-00000-of-0000N.parquet` or `<hub_split>/0000.parquet`,
+    anywhere below the raw folder."""
+    patterns = (f"**/{hub_split}-*.parquet", f"**/{hub_split}/*.parquet")
+    return RawFile(name, patterns, required=False, split=split)
+
+
+def parquet_rows(path: Path, name: str, columns: Sequence[str]) -> Iterator[tuple[int, dict]]:
+    """(1-based row number, row) of a Parquet file, a batch at a time; a file that is not Parquet or lacks
+    `columns` raises ValueError naming the file."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises ArrowInvalid / OSError for a damaged file
+        raise ValueError(f"{name}: not a readable Parquet file: {error}") from error
+    missing = [c for c in columns if c not in parquet.schema_arrow.names]
+    if missing:
+        raise ValueError(f"{name}: lacks columns {missing}; has {parquet.schema_arrow.names}")
+    number = 0
+    for batch in parquet.iter_batches(columns=list(columns)):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, row

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from converters import health_fact as hf
 from pipeline.model import Record, Rejection, detect_form
 
@@ -60,3 +63,27 @@ def test_odd_label_nan_and_broken_rows(tmp_path: Path) -> None:
     ]
     train_records = {(r.task_id, r.key) for r in items if isinstance(r, Record) and r.split == "train"}
     assert train_records == {(hf.SENTENCE, "1"), (hf.CLASSIFY, "3")}
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    """The Hub export (label as a class id, `nan` as null) of the bundled sample gives the same records."""
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "health_fact"
+    expected = {
+        (r.id, r.input, r.output, r.split) for r in hf.generate(detect_form(hf.SOURCE, sample)) if isinstance(r, Record)
+    }
+    (tmp_path / "data").mkdir()
+    for stem, hub in (("train", "train"), ("dev", "validation"), ("test", "test")):
+        lines = next(sample.rglob(f"{stem}.tsv")).read_text(encoding="utf-8").splitlines()
+        width = len(lines[0].split("\t"))
+        rows = [
+            dict(zip(hf.COLUMNS, cells[-9:], strict=True))
+            for cells in (line.split("\t") for line in lines[1:])
+            if len(cells) == width
+        ]
+        for row in rows:
+            row.update({k: None if v == "nan" else v for k, v in row.items()})
+            row["label"] = hf.HUB_LABELS.index(row["label"]) if row["label"] in hf.HUB_LABELS else -1
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / f"{hub}-00000-of-00001.parquet")
+    files = detect_form(hf.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    assert {(r.id, r.input, r.output, r.split) for r in hf.generate(files) if isinstance(r, Record)} == expected
