@@ -10,7 +10,8 @@ Task medical_question_pair_classification (as SNI task1645): input = `forms.fiel
 output = "Similar" (label 1) or "Dissimilar" (label 0). There is no official split and no row id: the key is a hash
 of the two questions (stable when rows are reordered), the group a hash of question_1, so both pairs built on one
 original question land in the same split. A row with the wrong column count, an empty question or a label other
-than 0/1, and a repeated pair, are quarantined with their row number.
+than 0/1, and a repeated pair, are quarantined with their row number. The Hugging Face export
+(medical_questions_pairs, one train split, the same columns) is accepted as a second form with the same records.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
@@ -41,6 +42,11 @@ SOURCE = Source(
             "csv",
             (RawFile("pairs", ("mqp.csv", "medical-question-pair-dataset/mqp.csv")),),
             "the repository's mqp.csv (no header; dr_id, question_1, question_2, label)",
+        ),
+        RawForm(
+            "hf",
+            (readers.hub_parquet("pairs", "train", None),),
+            "the Hugging Face dataset medical_questions_pairs as Parquet (dr_id, question_1, question_2, label)",
         ),
     ),
 )
@@ -63,15 +69,15 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 def generate(files: RawFiles) -> Iterator[Item]:
     for path in files.paths("pairs"):
-        yield from _pairs(path, files.relative(path))
+        name = files.relative(path)
+        yield from _pairs(_hub_rows(path, name) if files.form.name == "hf" else _csv_rows(path, name), name)
 
 
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def _pairs(path: Path, name: str) -> Iterator[Item]:
-    seen: dict[str, int] = {}
+def _csv_rows(path: Path, name: str) -> Iterator[tuple[int, list[str]]]:
     # Undecodable bytes become lone surrogates, so the row that holds them can be quarantined by itself.
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
         rows = csv.reader(text)
@@ -80,32 +86,44 @@ def _pairs(path: Path, name: str) -> Iterator[Item]:
             try:
                 row = next(rows)
             except StopIteration:
-                break
+                return
             except csv.Error as error:
                 raise ValueError(f"{name}: unreadable CSV after row {number}: {error}") from error
             number += 1
-            where = f"row {number}"
-            if not any(cell.strip() for cell in row):
-                continue
-            if _NOT_UTF8.search("".join(row)):
-                yield Rejection("not UTF-8", name, where, TASK, ascii(row)[:200])
-                continue
-            if len(row) != 4:
-                yield Rejection("wrong column count, expected 4", name, f"{where} ({len(row)} columns)", TASK, str(row))
-                continue
-            _, first, second, label = (cell.strip() for cell in row)
-            if not first or not second:
-                yield Rejection("empty question", name, where, TASK, str(row))
-                continue
-            try:
-                output = forms.label(_LABEL_OF.get(label, label), LABELS)
-            except forms.FormError:
-                yield Rejection("label is not 0 or 1", name, where, TASK, str(row))
-                continue
-            key = _digest(f"{first}\n{second}")
-            if key in seen:
-                yield Rejection("repeated pair", name, f"{where} (repeats row {seen[key]})", TASK, str(row))
-                continue
-            seen[key] = number
-            text_in = forms.fields(question_1=first, question_2=second)
-            yield Record(TASK, key, text_in, output, name, where, group=_digest(first))
+            yield number, row
+
+
+def _hub_rows(path: Path, name: str) -> Iterator[tuple[int, list[str]]]:
+    """The Hub export (medical_questions_pairs): the same four columns, label as a class id 0/1."""
+    for number, row in readers.parquet_rows(path, name, ("dr_id", "question_1", "question_2", "label")):
+        yield number, ["" if row[c] is None else str(row[c]) for c in ("dr_id", "question_1", "question_2", "label")]
+
+
+def _pairs(rows: Iterator[tuple[int, list[str]]], name: str) -> Iterator[Item]:
+    seen: dict[str, int] = {}
+    for number, row in rows:
+        where = f"row {number}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if _NOT_UTF8.search("".join(row)):
+            yield Rejection("not UTF-8", name, where, TASK, ascii(row)[:200])
+            continue
+        if len(row) != 4:
+            yield Rejection("wrong column count, expected 4", name, f"{where} ({len(row)} columns)", TASK, str(row))
+            continue
+        _, first, second, label = (cell.strip() for cell in row)
+        if not first or not second:
+            yield Rejection("empty question", name, where, TASK, str(row))
+            continue
+        try:
+            output = forms.label(_LABEL_OF.get(label, label), LABELS)
+        except forms.FormError:
+            yield Rejection("label is not 0 or 1", name, where, TASK, str(row))
+            continue
+        key = _digest(f"{first}\n{second}")
+        if key in seen:
+            yield Rejection("repeated pair", name, f"{where} (repeats row {seen[key]})", TASK, str(row))
+            continue
+        seen[key] = number
+        text_in = forms.fields(question_1=first, question_2=second)
+        yield Record(TASK, key, text_in, output, name, where, group=_digest(first))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from converters import medical_question_pairs as mqp
 from pipeline.model import Record, Rejection, detect_form
@@ -36,3 +40,23 @@ def test_broken_rows_are_quarantined_by_row(tmp_path: Path) -> None:
         ("repeated pair", "row 4 (repeats row 3)"),
         ("not UTF-8", "row 5"),
     ]
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "medical_question_pairs"
+    expected = {
+        (r.id, r.input, r.output) for r in mqp.generate(detect_form(mqp.SOURCE, sample)) if isinstance(r, Record)
+    }
+    with open(sample / "mqp.csv", encoding="utf-8", errors="replace", newline="") as f:
+        rows = [r for r in csv.reader(f) if len(r) == 4 and r[3] in ("0", "1")]
+    table = {
+        "dr_id": [int(r[0]) if r[0].isdigit() else 0 for r in rows],
+        "question_1": [r[1] for r in rows],
+        "question_2": [r[2] for r in rows],
+        "label": [int(r[3]) for r in rows],
+    }
+    (tmp_path / "data").mkdir()
+    pq.write_table(pa.table(table), tmp_path / "data" / "train-00000-of-00001.parquet")
+    files = detect_form(mqp.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    assert {(r.id, r.input, r.output) for r in mqp.generate(files) if isinstance(r, Record)} == expected
