@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 LANGUAGE = "spanish"
@@ -65,6 +65,11 @@ SOURCE = Source(
             ),
             f"the files of {ARCHIVE}, extracted",
         ),
+        RawForm(
+            "hf",
+            tuple(readers.hub_parquet(split, split, split) for split in _MEMBERS.values()),
+            "the Hugging Face dataset catalonia_independence, config spanish, as Parquet",
+        ),
     ),
 )
 
@@ -89,6 +94,10 @@ def generate(files: RawFiles) -> Iterator[Item]:
     if files.form.name == "zip":
         for path in files.paths("archive"):
             yield from _archive(path, files.relative(path), seen)
+    elif files.form.name == "hf":
+        for split in _MEMBERS.values():
+            for path in files.paths(split):
+                yield from _hub_rows(path, files.relative(path), split, seen)
     else:
         for split in _MEMBERS.values():
             for path in files.paths(split):
@@ -130,25 +139,39 @@ def _rows(lines: Iterable[bytes], name: str, member: str, split: str, seen: dict
         if len(cells) != 3:
             yield Rejection("wrong column count, expected 3", name, f"{where} ({len(cells)} columns)", TASK, line)
             continue
-        tweet_id, tweet, label = (cell.strip() for cell in cells)
-        if not tweet:
-            yield Rejection("empty tweet", name, where, TASK, line)
-            continue
-        if tweet_id.isdigit():
-            key = tweet_id
-        elif _MANGLED.fullmatch(tweet_id):  # lost digits: the tweet's hash keeps the key unique
-            key = f"{tweet_id}-{hashlib.sha1(tweet.encode('utf-8')).hexdigest()[:8]}"
-        else:
-            yield Rejection("id_str is not a tweet id", name, where, TASK, line)
-            continue
-        try:
-            output = forms.label(label, LABELS)
-        except forms.FormError as error:
-            yield Rejection(str(error), name, where, TASK, line)
-            continue
-        if key in seen:
-            again = f"{where} (id_str {tweet_id}, first read at {seen[key]})"
-            yield Rejection("tweet repeated (kept where first read)", name, again, TASK, line)
-            continue
-        seen[key] = where
-        yield Record(TASK, key, tweet, output, name, f"{where} (id_str {tweet_id})", split=split)
+        yield from _tweet(*(cell.strip() for cell in cells), name, where, split, seen)
+
+
+def _hub_rows(path: Path, name: str, split: str, seen: dict[str, str]) -> Iterator[Item]:
+    """The Hub export (catalonia_independence, config spanish): id_str, TWEET, LABEL as a class id."""
+    for number, row in readers.parquet_rows(path, name, HEADER):
+        label = LABELS[row["LABEL"]] if isinstance(row["LABEL"], int) and 0 <= row["LABEL"] < len(LABELS) else ""
+        cells = ["" if row[c] is None else str(row[c]).strip() for c in HEADER[:2]]
+        yield from _tweet(*cells, label, name, f"row {number}", split, seen)
+
+
+def _tweet(
+    tweet_id: str, tweet: str, label: str, name: str, where: str, split: str, seen: dict[str, str]
+) -> Iterator[Item]:
+    line = "\t".join((tweet_id, tweet, label))
+    if not tweet:
+        yield Rejection("empty tweet", name, where, TASK, line)
+        return
+    if tweet_id.isdigit():
+        key = tweet_id
+    elif _MANGLED.fullmatch(tweet_id):  # lost digits: the tweet's hash keeps the key unique
+        key = f"{tweet_id}-{hashlib.sha1(tweet.encode('utf-8')).hexdigest()[:8]}"
+    else:
+        yield Rejection("id_str is not a tweet id", name, where, TASK, line)
+        return
+    try:
+        output = forms.label(label, LABELS)
+    except forms.FormError as error:
+        yield Rejection(str(error), name, where, TASK, line)
+        return
+    if key in seen:
+        again = f"{where} (id_str {tweet_id}, first read at {seen[key]})"
+        yield Rejection("tweet repeated (kept where first read)", name, again, TASK, line)
+        return
+    seen[key] = where
+    yield Record(TASK, key, tweet, output, name, f"{where} (id_str {tweet_id})", split=split)

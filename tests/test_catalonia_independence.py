@@ -6,6 +6,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from converters import catalonia_independence as cic
 from pipeline.model import Record, Rejection, detect_form
 
@@ -54,3 +57,32 @@ def test_zip_and_extracted_files_give_the_same_records(tmp_path: Path) -> None:
 
 def test_task_declares_spanish_input() -> None:
     assert cic.TASKS[0].input_language == "Spanish" and cic.TASKS[0].labels == ("AGAINST", "FAVOR", "NEUTRAL")
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "catalonia_independence"
+    expected = {
+        (r.id, r.input, r.output, r.split)
+        for r in cic.generate(detect_form(cic.SOURCE, sample))
+        if isinstance(r, Record)
+    }
+    (tmp_path / "spanish").mkdir()
+    with zipfile.ZipFile(sample / cic.ARCHIVE) as archive:
+        for info in archive.infolist():
+            member = Path(info.filename).name
+            if member not in cic._MEMBERS:
+                continue
+            lines = archive.read(info).decode("utf-8").splitlines()[1:]
+            rows = [line.split("\t") for line in lines if line.count("\t") == 2]
+            rows = [r for r in rows if r[2].strip() in cic.LABELS]
+            table = pa.table(
+                {
+                    "id_str": [r[0] for r in rows],
+                    "TWEET": [r[1] for r in rows],
+                    "LABEL": [cic.LABELS.index(r[2].strip()) for r in rows],
+                }
+            )
+            pq.write_table(table, tmp_path / "spanish" / f"{cic._MEMBERS[member]}-00000-of-00001.parquet")
+    files = detect_form(cic.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    assert {(r.id, r.input, r.output, r.split) for r in cic.generate(files) if isinstance(r, Record)} == expected
