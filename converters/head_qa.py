@@ -26,8 +26,8 @@ Tasks (key = `<exam name>-<qid>`, e.g. `Cuaderno_2013_1_B-12`, shared by every t
 
 No real copy could be checked here: the layout follows the repository README, the Hugging Face and BigBio
 loaders, and the `dummy_data` cut of the Hugging Face loader (2-space indent, ASCII \\u escapes, CRLF line
-endings), which the bundled sample reproduces. The Hugging Face Hub parquet export of `head_qa` is not a
-supported form.
+endings), which the bundled sample reproduces. The Hugging Face Hub Parquet export of `head_qa` (configs es and
+en, one row per question with its exam's name and category) is accepted as a second form with the same records.
 
 Official splits throughout: train -> train, dev -> validation, test -> test. Exams are streamed one at a time;
 for the translation pairs, the English question texts of one split file (about 1 MB) are indexed before its
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import ijson
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SPLITS = (("train", "train"), ("dev", "validation"), ("test", "test"))
@@ -81,6 +81,20 @@ SOURCE = Source(
                 for part, split in SPLITS
             ),
             "the Google Drive release: HEAD/ and HEAD_EN/ split files (any of them)",
+        ),
+        RawForm(
+            "hf",
+            tuple(
+                RawFile(
+                    f"{lang}_{part}",
+                    (f"**/{lang}/{hub}-*.parquet", f"**/{lang}/{hub}/*.parquet"),
+                    required=False,
+                    split=split,
+                )
+                for lang, _ in LANGUAGES
+                for (part, split), hub in zip(SPLITS, ("train", "validation", "test"), strict=True)
+            ),
+            "the Hugging Face dataset head_qa as Parquet, configs es/ and en/ (the same fields per question)",
         ),
     ),
 )
@@ -143,10 +157,11 @@ class Question:
 def generate(files: RawFiles) -> Iterator[Item]:
     for part, split in SPLITS:
         english, spanish = files.path(f"en_{part}"), files.path(f"es_{part}")
+        questions = _hub_questions if files.form.name == "hf" else _questions
         index: dict[str, tuple[str, str]] = {}  # key -> (locator, English qtext)
         if english is not None:
             name = files.relative(english)
-            for q in _questions(english, name):
+            for q in questions(english, name):
                 if isinstance(q, Rejection):
                     yield q
                     continue
@@ -154,7 +169,7 @@ def generate(files: RawFiles) -> Iterator[Item]:
                 index[q.key] = (q.locator, q.text)
         if spanish is not None:
             name = files.relative(spanish)
-            for q in _questions(spanish, name):
+            for q in questions(spanish, name):
                 if isinstance(q, Rejection):
                     yield q
                     continue
@@ -207,6 +222,13 @@ def _spanish(q: Question, name: str, split: str, english: dict[str, tuple[str, s
         return
     yield record(ES_EN, q.text, translation)
     yield record(EN_ES, translation, q.text)
+
+
+def _hub_questions(path: Path, name: str) -> Iterator[Question | Rejection]:
+    """The Hub export: one row per question, with its exam's name and category beside it."""
+    columns = ("name", "category", "qid", "qtext", "ra", "answers")
+    for number, row in readers.parquet_rows(path, name, columns):
+        yield _question(_clean(row["name"]), number, row, _clean(row["category"]), name)
 
 
 def _questions(path: Path, name: str) -> Iterator[Question | Rejection]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from converters import head_qa
@@ -63,3 +65,38 @@ def test_malformed_file_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "test_HEAD.json").write_text('{"version": "1.0", "exams": {"Cuaderno_2015_1_M": {"data": [')
     with pytest.raises(ValueError, match="test_HEAD.json: malformed JSON"):
         convert(tmp_path)
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "head_qa"
+    expected = {
+        (r.id, r.input, r.output, r.split)
+        for r in head_qa.generate(detect_form(head_qa.SOURCE, sample))
+        if isinstance(r, Record)
+    }
+    for lang, folder in head_qa.LANGUAGES:
+        (tmp_path / lang).mkdir()
+        for (part, _), hub in zip(head_qa.SPLITS, ("train", "validation", "test"), strict=True):
+            path = next(sample.rglob(f"{part}_{folder}.json"), None)
+            if path is None:
+                continue
+            exams = json.loads(path.read_text(encoding="utf-8"))["exams"]
+            rows = [
+                {
+                    "name": name,
+                    "year": str(exam.get("year")),
+                    "category": exam.get("category"),
+                    "qid": int(q["qid"]),
+                    "qtext": q.get("qtext"),
+                    "ra": int(q["ra"]) if str(q.get("ra")).isdigit() else -1,
+                    "image": q.get("image") or "",
+                    "answers": [{"aid": int(a["aid"]), "atext": a["atext"]} for a in q["answers"]],
+                }
+                for name, exam in exams.items()
+                for q in exam["data"]
+            ]
+            pq.write_table(pa.Table.from_pylist(rows), tmp_path / lang / f"{hub}-00000-of-00001.parquet")
+    files = detect_form(head_qa.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    got = {(r.id, r.input, r.output, r.split) for r in head_qa.generate(files) if isinstance(r, Record)}
+    assert got == expected
