@@ -98,3 +98,16 @@ def dialogue(history: Sequence[tuple[str, str]]) -> str:
     if not turns:
         raise FormError("empty conversation")
     return "\n\n".join(f"{speaker}: {text}" for speaker, text in turns)
+
+
+def attributes(pairs: Iterable[tuple[str, str | None]]) -> str:
+    """A structured-data input (a registry case, an ED stay): one `name: value` line per attribute,
+    names kept exactly as the source writes them, values single-spaced, empty values left out."""
+    lines = [
+        f"{name.strip()}: {' '.join(str(value).split())}"
+        for name, value in pairs
+        if value is not None and str(value).strip()
+    ]
+    if not lines:
+        raise FormError("no attribute has a value")
+    return "\n".join(lines)

@@ -31,7 +31,8 @@ from pipeline.model import Item, RawFile, Record, Rejection
 
 #: A Unicode noncharacter, never found in real text: stands for one byte that is not valid UTF-8.
 BAD_BYTE = "\ufdd0"
-_HANDLER = "meds_ins_mark_bad_bytes"
+#: The decoding error handler that marks undecodable bytes as BAD_BYTE: `open(..., errors=MARK_BAD_BYTES)`.
+MARK_BAD_BYTES = "meds_ins_mark_bad_bytes"
 
 
 def _mark_bad_bytes(error: UnicodeError) -> tuple[str, int]:
@@ -40,7 +41,7 @@ def _mark_bad_bytes(error: UnicodeError) -> tuple[str, int]:
     return BAD_BYTE * (error.end - error.start), error.end
 
 
-codecs.register_error(_HANDLER, _mark_bad_bytes)
+codecs.register_error(MARK_BAD_BYTES, _mark_bad_bytes)
 
 
 class Utf8Stream:
@@ -49,7 +50,7 @@ class Utf8Stream:
 
     def __init__(self, raw: BinaryIO):
         self._raw = raw
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors=_HANDLER)
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors=MARK_BAD_BYTES)
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:  # parsers probe the stream's type with read(0)

@@ -44,3 +44,12 @@ def test_labels_follow_the_task_order_and_fields_name_their_parts() -> None:
     assert forms.dialogue([("Patient", "I have a cough."), ("Doctor", "Since when?")]) == (
         "Patient: I have a cough.\n\nDoctor: Since when?"
     )
+
+
+def test_attributes_keep_names_as_written_and_skip_empty_values() -> None:
+    text = forms.attributes(
+        [("ER Status Recode Breast Cancer (1990+)", "Positive"), ("Age", " 61  years"), ("Grade", "")]
+    )
+    assert text == "ER Status Recode Breast Cancer (1990+): Positive\nAge: 61 years"
+    with pytest.raises(forms.FormError, match="no attribute has a value"):
+        forms.attributes([("Grade", " ")])
