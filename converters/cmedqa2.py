@@ -24,14 +24,13 @@ text for the 108,000 questions); candidates only as ids.
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline import readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
@@ -94,7 +93,6 @@ TASKS = (
 )
 TASK = TASKS[0].id
 CANDIDATE_FILES = ("train", "dev", "test")
-_BAD = re.compile("[\udc80-\udcff]")  # bytes that were not valid in the file's encoding
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
@@ -179,22 +177,10 @@ def _candidates(
 
 
 def _rows(path: Path, name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str] | str]]:
-    """(row number, row) for each data row, or (row number, reason) for a row that cannot be read; the header
-    must name the required columns. Zips are read in place, without extracting."""
+    """Rows of a zipped or plain CSV, read in place (see readers.csv_rows), cells stripped."""
     with _open(path, name) as text:
-        reader = csv.reader(text)
-        header = [c.strip() for c in next(reader, [])]
-        if not set(required) <= set(header):
-            raise ValueError(f"{name}: header {header} lacks columns {[c for c in required if c not in header]}")
-        for number, cells in enumerate(reader, 2):
-            if not cells or cells == [""]:
-                continue
-            if len(cells) != len(header):
-                yield number, f"{len(cells)} fields, expected {len(header)} ({','.join(header)})"
-            elif any(_BAD.search(c) for c in cells):
-                yield number, "bytes that are not valid UTF-8 / GB18030"
-            else:
-                yield number, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        for number, row in readers.csv_rows(text, name, required):
+            yield number, row if isinstance(row, str) else {h: c.strip() for h, c in row.items()}
 
 
 @contextmanager

@@ -162,7 +162,7 @@ def _mslr_reviews(files: RawFiles) -> Iterator[Item]:
 
 def _backgrounds(path: Path, name: str, into: dict[str, str]) -> Iterator[Rejection]:
     """Fills `into` (ReviewID -> background text) from a reviews-info file."""
-    for number, row in rct_summarization.csv_rows(path, name, ("ReviewID", "Background")):
+    for number, row in readers.csv_rows(path, name, ("ReviewID", "Background")):
         where = f"row {number}"
         if isinstance(row, str):
             yield Rejection(row, name, where, TASK)

@@ -35,13 +35,10 @@ from another split. A file whose header lacks the expected columns raises ValueE
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 #: File name prefix -> split.
@@ -96,7 +93,6 @@ TASK = TASKS[0].id
 
 INPUT_COLUMNS = ("ReviewID", "PMID", "Title", "Abstract")
 TARGET_COLUMNS = ("ReviewID", "Target")
-_BAD = re.compile("[\udc80-\udcff]")  # bytes that were not valid UTF-8, kept as surrogates
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
@@ -123,7 +119,7 @@ def reviews(
     already converted from other splits."""
     inputs_name, targets_name = files.relative(inputs), files.relative(targets)
     wanted: dict[str, tuple[str, str]] = {}  # ReviewID -> (target, locator)
-    for number, row in csv_rows(targets, targets_name, TARGET_COLUMNS):
+    for number, row in readers.csv_rows(targets, targets_name, TARGET_COLUMNS):
         where = f"row {number}"
         if isinstance(row, str):
             yield Rejection(row, targets_name, where, task_id)
@@ -139,14 +135,14 @@ def reviews(
             wanted[rid] = (target, where)
 
     remaining: dict[str, int] = {}
-    for _, row in csv_rows(inputs, inputs_name, INPUT_COLUMNS):
+    for _, row in readers.csv_rows(inputs, inputs_name, INPUT_COLUMNS):
         if not isinstance(row, str) and row["ReviewID"].strip():
             rid = row["ReviewID"].strip()
             remaining[rid] = remaining.get(rid, 0) + 1
 
     open_reviews: dict[str, list[tuple[str, str]]] = {}  # ReviewID -> (PMID, study block) so far
     seen: set[str] = set()
-    for number, row in csv_rows(inputs, inputs_name, INPUT_COLUMNS):
+    for number, row in readers.csv_rows(inputs, inputs_name, INPUT_COLUMNS):
         where = f"row {number}"
         if isinstance(row, str):
             yield Rejection(row, inputs_name, where, task_id)
@@ -194,24 +190,3 @@ def tidy(text: str) -> str:
     """Spaces (including no-break spaces) normalised within each line; blank lines dropped, line breaks kept."""
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
-
-
-def csv_rows(path: Path, name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str] | str]]:
-    """(row number, row) for each data row of a pandas-written CSV, or (row number, reason) for a row that cannot
-    be read; the header (row 1) must name the required columns. Row numbers count CSV records, not lines."""
-    csv.field_size_limit(2**31 - 1)
-    with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text)
-        header = [c.strip() for c in next(reader, [])]
-        if not set(required) <= set(header):
-            raise ValueError(f"{name}: header {header} lacks columns {[c for c in required if c not in header]}")
-        for number, cells in enumerate(reader, 2):
-            if not cells or cells == [""]:
-                continue
-            if len(cells) != len(header):
-                yield number, f"{len(cells)} fields, expected {len(header)} ({','.join(header)})"
-            elif any(_BAD.search(c) for c in cells):
-                yield number, "bytes that are not valid UTF-8"
-            else:
-                yield number, dict(zip(header, cells, strict=True))

@@ -16,11 +16,13 @@ its position instead of failing (or silently truncating) the whole file.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 import ftfy
 import ijson
@@ -29,6 +31,8 @@ import pyarrow.parquet as pq
 from pipeline import forms
 from pipeline.model import Item, RawFile, Record, Rejection
 
+#: Undecodable bytes read with errors="surrogateescape" become lone surrogates.
+_NOT_DECODED = re.compile("[\udc80-\udcff]")
 #: A Unicode noncharacter, never found in real text: stands for one byte that is not valid UTF-8.
 BAD_BYTE = "\ufdd0"
 #: The decoding error handler that marks undecodable bytes as BAD_BYTE: `open(..., errors=MARK_BAD_BYTES)`.
@@ -224,3 +228,28 @@ def parquet_rows(path: Path, name: str, columns: Sequence[str]) -> Iterator[tupl
         for row in batch.to_pylist():
             number += 1
             yield number, row
+
+
+def csv_rows(source: Path | TextIO, name: str, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(row number, row) for each data row of a CSV with a header, or (row number, reason) for a row that
+    cannot be read (wrong number of fields, bytes that are not valid in the file's encoding); the header
+    (row 1) must name the `required` columns. Row numbers count CSV records, not lines. `source` is a path
+    (read as UTF-8) or a text stream opened with errors="surrogateescape" (e.g. a zip member)."""
+    if isinstance(source, Path):
+        with source.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
+            yield from csv_rows(text, name, required)
+        return
+    csv.field_size_limit(2**31 - 1)
+    reader = csv.reader(source)
+    header = [c.strip() for c in next(reader, [])]
+    if not set(required) <= set(header):
+        raise ValueError(f"{name}: header {header} lacks columns {[c for c in required if c not in header]}")
+    for number, cells in enumerate(reader, 2):
+        if not cells or cells == [""]:
+            continue
+        if len(cells) != len(header):
+            yield number, f"{len(cells)} fields, expected {len(header)} ({','.join(header)})"
+        elif any(_NOT_DECODED.search(c) for c in cells):
+            yield number, "bytes that are not valid in the file's encoding"
+        else:
+            yield number, dict(zip(header, cells, strict=True))

@@ -41,7 +41,7 @@ def test_reviews_gather_their_trials_and_keep_official_splits() -> None:
         ("trial with neither title nor abstract", "train-inputs.csv", "row 6"),
         ("review without target", "train-inputs.csv", "ReviewID CD900009"),
         ("review without input trials", "train-targets.csv", "row 5 (ReviewID CD900004)"),
-        ("bytes that are not valid UTF-8", "test-inputs.csv", "row 4"),
+        ("bytes that are not valid in the file's encoding", "test-inputs.csv", "row 4"),
     }
 
 
