@@ -20,11 +20,10 @@ quarantined with their line.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _DIRS = ("", "biocreative/")
@@ -82,50 +81,26 @@ def generate(files: RawFiles) -> Iterator[Item]:
 
 
 def _rows(path: Path, name: str, split: str, seen: dict[str, str]) -> Iterator[Item]:
-    # surrogateescape keeps a stray non-UTF-8 byte in its row (as a lone surrogate) instead of failing the file.
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
-        header = [c.strip().lower() for c in next(reader, [])]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ValueError(f"{name}: header lacks columns {missing}; header is {header[:12]}")
-        at = {c: header.index(c) for c in COLUMNS}
-        line = reader.line_num + 1
-        for cells in reader:
-            where, line = f"line {line}", reader.line_num + 1
-            if not any(c.strip() for c in cells):
-                continue
-            value = ",".join(cells)[:300]
-            if len(cells) != len(header):
-                why = "wrong column count"
-                yield Rejection(why, name, f"{where} ({len(cells)} of {len(header)} columns)", TASK, _printable(value))
-                continue
-            if any(_has_bad_bytes(cells[at[c]]) for c in COLUMNS):
-                yield Rejection("not UTF-8", name, where, TASK, _printable(value))
-                continue
-            row = {c: cells[at[c]].strip() for c in COLUMNS}
-            pmid = row["pmid"]
-            if not pmid:
-                yield Rejection("missing pmid", name, where, TASK, value)
-                continue
-            where = f"{where} (pmid {pmid})"
-            if pmid in seen:
-                yield Rejection("pmid repeated (an earlier row has it)", name, where, TASK, seen[pmid])
-                continue
-            seen[pmid] = f"{name} {where}"
-            try:
-                text = forms.fields(title=row["title"], abstract=row["abstract"])
-                topics = [_BY_NAME.get(" ".join(t.split()).casefold(), t.strip()) for t in row["label"].split(";")]
-                output = forms.labels([t for t in topics if t], TOPICS)
-            except forms.FormError as error:
-                yield Rejection(str(error), name, where, TASK, row["label"] or None)
-                continue
-            yield Record(TASK, pmid, text, output, name, where, split=split, group=pmid)
-
-
-def _has_bad_bytes(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _printable(text: str) -> str:
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    for number, cells in readers.csv_rows(path, name, COLUMNS, lower_header=True):
+        where = f"row {number}"
+        if isinstance(cells, str):
+            yield Rejection(cells, name, where, TASK)
+            continue
+        row = {c: cells[c].strip() for c in COLUMNS}
+        pmid = row["pmid"]
+        if not pmid:
+            yield Rejection("missing pmid", name, where, TASK)
+            continue
+        where = f"{where} (pmid {pmid})"
+        if pmid in seen:
+            yield Rejection("pmid repeated (an earlier row has it)", name, where, TASK, seen[pmid])
+            continue
+        seen[pmid] = f"{name} {where}"
+        try:
+            text = forms.fields(title=row["title"], abstract=row["abstract"])
+            topics = [_BY_NAME.get(" ".join(t.split()).casefold(), t.strip()) for t in row["label"].split(";")]
+            output = forms.labels([t for t in topics if t], TOPICS)
+        except forms.FormError as error:
+            yield Rejection(str(error), name, where, TASK, row["label"] or None)
+            continue
+        yield Record(TASK, pmid, text, output, name, where, split=split, group=pmid)

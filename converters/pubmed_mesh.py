@@ -24,11 +24,10 @@ one-hot cell that is not 0 or 1, no title and no abstract, the wrong column coun
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 FILE = "PubMed Multi Label Text Classification Dataset Processed.csv"
@@ -98,57 +97,33 @@ def generate(files: RawFiles) -> Iterator[Item]:
 
 def _rows(path: Path, name: str) -> Iterator[Item]:
     seen: dict[str, str] = {}  # pmid -> line where it was first read
-    # surrogateescape keeps a stray non-UTF-8 byte in its row (as a lone surrogate) instead of failing the file.
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
-        header = [c.strip() for c in next(reader, [])]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ValueError(f"{name}: header lacks columns {missing}; header is {header[:24]}")
-        at = {c: header.index(c) for c in COLUMNS}
-        line = reader.line_num + 1
-        for cells in reader:
-            where, line = f"line {line}", reader.line_num + 1
-            if not any(c.strip() for c in cells):
-                continue
-            value = ",".join(cells)[:300]
-            if len(cells) != len(header):
-                why = "wrong column count"
-                yield Rejection(why, name, f"{where} ({len(cells)} of {len(header)} columns)", TASK, _printable(value))
-                continue
-            if any(_has_bad_bytes(cells[at[c]]) for c in COLUMNS):
-                yield Rejection("not UTF-8", name, where, TASK, _printable(value))
-                continue
-            row = {c: cells[at[c]].strip() for c in COLUMNS}
-            pmid = row["pmid"]
-            if not pmid:
-                yield Rejection("missing pmid", name, where, TASK, value)
-                continue
-            where = f"{where} (pmid {pmid})"
-            if pmid in seen:
-                yield Rejection("pmid repeated (an earlier row has it)", name, where, TASK, seen[pmid])
-                continue
-            seen[pmid] = where
-            odd = [f"{code}={row[code]!r}" for code, _ in CATEGORIES if row[code] not in _ONE | _ZERO]
-            if odd:
-                yield Rejection("one-hot category cell is not 0 or 1", name, where, TASK, ", ".join(odd))
-                continue
-            chosen = [label for code, label in CATEGORIES if row[code] in _ONE]
-            if not chosen:
-                yield Rejection("no MeSH root category (all one-hot columns are 0)", name, where, TASK)
-                continue
-            try:
-                text = forms.fields(title=row["Title"], abstract=row["abstractText"])
-                output = forms.labels(chosen, LABELS)
-            except forms.FormError as error:
-                yield Rejection(str(error), name, where, TASK)
-                continue
-            yield Record(TASK, pmid, text, output, name, where, group=pmid)
-
-
-def _has_bad_bytes(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _printable(text: str) -> str:
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    for number, cells in readers.csv_rows(path, name, COLUMNS):
+        where = f"row {number}"
+        if isinstance(cells, str):
+            yield Rejection(cells, name, where, TASK)
+            continue
+        row = {c: cells[c].strip() for c in COLUMNS}
+        pmid = row["pmid"]
+        if not pmid:
+            yield Rejection("missing pmid", name, where, TASK)
+            continue
+        where = f"{where} (pmid {pmid})"
+        if pmid in seen:
+            yield Rejection("pmid repeated (an earlier row has it)", name, where, TASK, seen[pmid])
+            continue
+        seen[pmid] = where
+        odd = [f"{code}={row[code]!r}" for code, _ in CATEGORIES if row[code] not in _ONE | _ZERO]
+        if odd:
+            yield Rejection("one-hot category cell is not 0 or 1", name, where, TASK, ", ".join(odd))
+            continue
+        chosen = [label for code, label in CATEGORIES if row[code] in _ONE]
+        if not chosen:
+            yield Rejection("no MeSH root category (all one-hot columns are 0)", name, where, TASK)
+            continue
+        try:
+            text = forms.fields(title=row["Title"], abstract=row["abstractText"])
+            output = forms.labels(chosen, LABELS)
+        except forms.FormError as error:
+            yield Rejection(str(error), name, where, TASK)
+            continue
+        yield Record(TASK, pmid, text, output, name, where, group=pmid)

@@ -230,18 +230,20 @@ def parquet_rows(path: Path, name: str, columns: Sequence[str]) -> Iterator[tupl
             yield number, row
 
 
-def csv_rows(source: Path | TextIO, name: str, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str] | str]]:
+def csv_rows(
+    source: Path | TextIO, name: str, required: Sequence[str], lower_header: bool = False
+) -> Iterator[tuple[int, dict[str, str] | str]]:
     """(row number, row) for each data row of a CSV with a header, or (row number, reason) for a row that
     cannot be read (wrong number of fields, bytes that are not valid in the file's encoding); the header
     (row 1) must name the `required` columns. Row numbers count CSV records, not lines. `source` is a path
     (read as UTF-8) or a text stream opened with errors="surrogateescape" (e.g. a zip member)."""
     if isinstance(source, Path):
         with source.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
-            yield from csv_rows(text, name, required)
+            yield from csv_rows(text, name, required, lower_header)
         return
     csv.field_size_limit(2**31 - 1)
     reader = csv.reader(source)
-    header = [c.strip() for c in next(reader, [])]
+    header = [c.strip().lower() if lower_header else c.strip() for c in next(reader, [])]
     if not set(required) <= set(header):
         raise ValueError(f"{name}: header {header} lacks columns {[c for c in required if c not in header]}")
     for number, cells in enumerate(reader, 2):

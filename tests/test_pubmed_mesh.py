@@ -38,7 +38,7 @@ def test_one_hot_columns_become_labels_in_column_order(tmp_path: Path) -> None:
 def test_duplicates_and_rows_without_category_are_quarantined(tmp_path: Path) -> None:
     items = convert(tmp_path, [("T", "A", "1", "C"), ("T", "A", "2", ""), ("T", "A", "1", "C")])
     assert [(i.reason, i.locator) for i in items if isinstance(i, Rejection)] == [
-        ("no MeSH root category (all one-hot columns are 0)", "line 3 (pmid 2)"),
-        ("pmid repeated (an earlier row has it)", "line 4 (pmid 1)"),
+        ("no MeSH root category (all one-hot columns are 0)", "row 3 (pmid 2)"),
+        ("pmid repeated (an earlier row has it)", "row 4 (pmid 1)"),
     ]
     assert [(i.key, i.output) for i in items if isinstance(i, Record)] == [("1", "Diseases")]
