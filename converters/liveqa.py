@@ -23,15 +23,31 @@ Splits are official: both training files -> train, the test file -> test. Keys: 
 none); all answers of one question share the group `<file>:<qid>`.
 Quarantined: a question without SUBJECT and MESSAGE or without any ANSWER, an empty ANSWER, a repeated
 answer id, a non-UTF-8 byte. Malformed XML raises ValueError naming the file.
+
+Second form, with the same records: the Hugging Face Hub Parquet export `truehealth/liveqa` (splits train and
+test), one row per question-answer pair with columns questionid, subject, message, focus, type, answerid, pairid,
+answer (focus and type annotate the answer's sub-question; pairid is not read). The rows are gathered into
+questions by questionid (first-seen order) and formed exactly as the XML's. The export names no source file, so
+the key prefix and ids rest on these assumptions (no copy of the export could be checked here):
+- test split -> `test:`; questionid is the test file's `qid` (TQ1), answerid its `aid` (TQ1A1);
+- train split -> `train1:` for a question whose rows carry answerids (questionid/answerid/pairid are Train-1's
+  attributes), else `train2:` (that file has no ids; questionid is taken to be its `qid`, e.g. "1.0");
+- an empty answerid is built by position as in the XML; the flat rows lose the SUB-QUESTION boundaries, so a
+  new sub-question is assumed where (focus, type) changes from one row of a question to the next;
+- subject, message and answer hold the elements' text (with or without the XML indentation: it is cleaned the
+  same way). A question without any answer has no row, so it is absent rather than quarantined.
+Locators there are `row <n> (questionid <id>, answer <id>)`, counting Parquet rows from 1. A row without
+questionid is quarantined; a file lacking one of the columns read raises ValueError naming it.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import forms
+from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 from pipeline.readers import Utf8Stream, has_bad_bytes
 
@@ -82,19 +98,41 @@ SOURCE = Source(
             ),
             "the XML files of the GitHub repository (any subset)",
         ),
+        RawForm(
+            "hf",
+            (readers.hub_parquet("train", "train", "train"), readers.hub_parquet("test", "test", "test")),
+            "the Hugging Face dataset truehealth/liveqa as Parquet (one row per question-answer pair)",
+        ),
     ),
 )
 
 TASKS = (Task("liveqa_medical_conversation", "Dialogue", "Daily Conversation", tags=("Consumer Health", "NLM")),)
 TASK = TASKS[0].id
 
-_Answer = tuple[str, str]  # (answer id, raw text)
+
+@dataclass(frozen=True)
+class _Question:
+    """One question as either form gives it: raw SUBJECT and MESSAGE text, and its answers as
+    (answer id, raw text, locator), in file order."""
+
+    qid: str
+    subject: str
+    message: str
+    answers: list[tuple[str, str, str]]
+    where: str
+
+
+HUB_COLUMNS = ("questionid", "subject", "message", "focus", "type", "answerid", "answer")
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
-    for raw in SOURCE.forms[0].files:
+    for raw in files.form.files:
         for path in files.paths(raw.name):
-            yield from _file(path, files.relative(path), raw.name, raw.split)
+            name = files.relative(path)
+            if files.form.name == "hf":
+                yield from _hub_file(path, name, raw.split)
+            else:
+                yield from _file(path, name, raw.name, raw.split)
 
 
 def _file(path: Path, name: str, tag: str, split: str | None) -> Iterator[Item]:
@@ -105,50 +143,101 @@ def _file(path: Path, name: str, tag: str, split: str | None) -> Iterator[Item]:
             for _, element in ET.iterparse(Utf8Stream(raw), events=("end",)):
                 if element.tag != "NLM-QUESTION":
                     continue
-                last = element.get("questionid") or element.get("qid") or last
-                yield from _question(element, name, tag, split, seen)
+                qid = (element.get("questionid") or element.get("qid") or "").strip()
+                last = qid or last
+                if qid:
+                    yield from _records(_xml_question(element, qid), name, tag, split, seen)
+                else:
+                    yield Rejection("NLM-QUESTION without questionid/qid attribute", name, "NLM-QUESTION (no id)", TASK)
                 element.clear()
         except ET.ParseError as error:
             where = f"after NLM-QUESTION {last}" if last else "before the first NLM-QUESTION"
             raise ValueError(f"{name}: malformed XML {where}: {error}") from error
 
 
-def _question(q: ET.Element, name: str, tag: str, split: str | None, seen: set[str]) -> Iterator[Item]:
-    qid = (q.get("questionid") or q.get("qid") or "").strip()
-    if not qid:
-        yield Rejection("NLM-QUESTION without questionid/qid attribute", name, "NLM-QUESTION (no id)", TASK)
-        return
+def _xml_question(q: ET.Element, qid: str) -> _Question:
     where = f"NLM-QUESTION {qid}"
-    turn = _patient_turn(_clean(_first_text(q, "SUBJECT")), _clean(_first_text(q, "MESSAGE")))
-    answers = _answers(q, qid)
+    answers = [(aid, text, f"{where}, ANSWER {aid}") for aid, text in _answers(q, qid)]
+    return _Question(qid, _first_text(q, "SUBJECT"), _first_text(q, "MESSAGE"), answers, where)
+
+
+def _hub_file(path: Path, name: str, split: str | None) -> Iterator[Item]:
+    """The Hub export: rows gathered into questions by questionid (first-seen order), each question then formed
+    as the XML's, under the tag of the XML file it is inferred to come from."""
+    questions: dict[str, list[tuple[int, dict]]] = {}
+    for number, row in readers.parquet_rows(path, name, HUB_COLUMNS):
+        qid = _field(row["questionid"])
+        if qid:
+            questions.setdefault(qid, []).append((number, row))
+        else:
+            yield Rejection("row without questionid", name, f"row {number}", TASK)
+    seen: set[str] = set()
+    for qid, rows in questions.items():
+        if split == "test":
+            tag, ids = "test", [_field(row["answerid"]) or f"{qid}A{j}" for j, (_, row) in enumerate(rows, 1)]
+        else:
+            tag = "train1" if any(_field(row["answerid"]) for _, row in rows) else "train2"
+            ids = _training_ids(qid, [row for _, row in rows])
+        answers = [
+            (aid, row["answer"] or "", f"row {number} (questionid {qid}, answer {aid})")
+            for aid, (number, row) in zip(ids, rows, strict=True)
+        ]
+        number, first = rows[0]
+        question = _Question(
+            qid, first["subject"] or "", first["message"] or "", answers, f"row {number} (questionid {qid})"
+        )
+        yield from _records(question, name, tag, split, seen)
+
+
+def _training_ids(qid: str, rows: list[dict]) -> list[str]:
+    """The answer id of each row of a training question: its answerid, else `<qid>-S<i>-A<j>` as the XML reader
+    builds it, a new sub-question starting where (focus, type) changes."""
+    ids: list[str] = []
+    sub, position, previous = 0, 0, None
+    for row in rows:
+        annotation = (_field(row["focus"]), _field(row["type"]))
+        if annotation != previous:
+            sub, position, previous = sub + 1, 0, annotation
+        position += 1
+        ids.append(_field(row["answerid"]) or f"{qid}-S{sub}-A{position}")
+    return ids
+
+
+def _field(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _records(q: _Question, name: str, tag: str, split: str | None, seen: set[str]) -> Iterator[Item]:
+    """The records (and rejections) of one question, whichever form it was read from."""
+    turn = _patient_turn(_clean(q.subject), _clean(q.message))
     if not turn:
-        yield Rejection("empty SUBJECT and MESSAGE", name, where, TASK)
+        yield Rejection("empty SUBJECT and MESSAGE", name, q.where, TASK)
         return
     if has_bad_bytes(turn):
-        yield Rejection("non-UTF-8 byte in SUBJECT or MESSAGE", name, where, TASK, turn[:200])
+        yield Rejection("non-UTF-8 byte in SUBJECT or MESSAGE", name, q.where, TASK, turn[:200])
         return
-    if not answers:
-        yield Rejection("question has no ANSWER", name, where, TASK, turn[:200])
+    if not q.answers:
+        yield Rejection("question has no ANSWER", name, q.where, TASK, turn[:200])
         return
     question = forms.dialogue([("Patient", turn)])
-    for aid, text in answers:
-        locator = f"{where}, ANSWER {aid}"
+    for aid, text, locator in q.answers:
         answer = _clean(text)
-        if aid in seen:
+        key = f"{tag}:{aid}"
+        if key in seen:
             yield Rejection(f"duplicate answer id {aid}", name, locator, TASK, aid)
         elif not answer:
             yield Rejection("empty ANSWER", name, locator, TASK)
         elif has_bad_bytes(answer):
             yield Rejection("non-UTF-8 byte in ANSWER", name, locator, TASK, answer[:200])
         else:
-            seen.add(aid)
-            yield Record(TASK, f"{tag}:{aid}", question, answer, name, locator, split=split, group=f"{tag}:{qid}")
+            seen.add(key)
+            yield Record(TASK, key, question, answer, name, locator, split=split, group=f"{tag}:{q.qid}")
 
 
-def _answers(q: ET.Element, qid: str) -> list[_Answer]:
+def _answers(q: ET.Element, qid: str) -> list[tuple[str, str]]:
     """(answer id, text) of every answer of the question, in file order: sub-question answers in the
     training files, reference answers in the test files."""
-    found: list[_Answer] = []
+    found: list[tuple[str, str]] = []
     for i, sub in enumerate(q.iter("SUB-QUESTION"), start=1):
         subqid = (sub.get("subqid") or "").strip() or f"{qid}-S{i}"
         for j, answer in enumerate(sub.iter("ANSWER"), start=1):

@@ -1,9 +1,13 @@
 """MedicationQA (Ben Abacha et al., MedInfo 2019): consumers' questions about medications, answered by
 experts from trusted sources (MedlinePlus, DailyMed, ...).
 
-Read: the official Excel release `MedInfo2019-QA-Medications.xlsx` of github.com/abachaa/Medication_QA_MedInfo2019,
-one sheet "DrugQA" with columns Question, Focus (Drug), Question Type, Answer, Section Title, URL (streamed with
-openpyxl in read-only mode). A question answered from several sections or sources has one row per answer.
+Read, in either of two forms:
+- the official Excel release `MedInfo2019-QA-Medications.xlsx` of github.com/abachaa/Medication_QA_MedInfo2019,
+  one sheet "DrugQA" with columns Question, Focus (Drug), Question Type, Answer, Section Title, URL (streamed with
+  openpyxl in read-only mode). A question answered from several sections or sources has one row per answer;
+- the Hugging Face Hub Parquet export `truehealth/medicationqa` (one train split), one row per sheet row with the
+  same six columns (empty cells as null). It gives the same records: only Question and Answer are read, and the
+  key is made from their text alone; locators there are `row <n>` (1-based Parquet row).
 (The MedS-Ins script for this task loads LiveQA by mistake; this converter reads MedicationQA itself.)
 
 Task `medicationqa_question_answering`, one instance per row:
@@ -13,17 +17,19 @@ Task `medicationqa_question_answering`, one instance per row:
 No official split (split=None). Rows carry no id: the key is a hash of question and answer, so it survives
 re-sorted or re-saved copies of the sheet; all rows of one question share a group, hence a split.
 Quarantined: an empty Question or Answer cell (e.g. the `not_drug_question` rows left unanswered), a row that
-repeats an earlier question-answer pair. A sheet without Question and Answer columns raises ValueError.
+repeats an earlier question-answer pair. A sheet or Parquet file without Question and Answer columns raises
+ValueError.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from openpyxl import load_workbook
 
+from pipeline import readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
-from pipeline.readers import content_key, question_group
 
 SOURCE = Source(
     id="medicationqa",
@@ -42,6 +48,11 @@ SOURCE = Source(
             (RawFile("questions", ("MedInfo2019-QA-Medications.xlsx", "*.xlsx"), description="sheet DrugQA"),),
             "the official Excel release (sheet DrugQA)",
         ),
+        RawForm(
+            "hf",
+            (readers.hub_parquet("questions", "train", None),),
+            "the Hugging Face dataset truehealth/medicationqa as Parquet (the sheet's columns)",
+        ),
     ),
 )
 
@@ -59,9 +70,17 @@ SHEET = "DrugQA"
 COLUMNS = ("Question", "Answer")
 
 
+#: (row number, locator, Question text, Answer text) of one non-blank row, whichever form it comes from.
+_Row = tuple[int, str, str, str]
+
+
 def generate(files: RawFiles) -> Iterator[Item]:
-    path = files.path("questions")
-    name = files.relative(path)
+    for path in files.paths("questions"):
+        name = files.relative(path)
+        yield from _records(_hub_rows(path, name) if files.form.name == "hf" else _sheet_rows(path, name), name)
+
+
+def _sheet_rows(path: Path, name: str) -> Iterator[_Row]:
     workbook = load_workbook(path, read_only=True)
     try:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
@@ -71,28 +90,40 @@ def generate(files: RawFiles) -> Iterator[Item]:
         if missing:
             raise ValueError(f"{name}: sheet {sheet.title!r} lacks columns {missing}; header is {list(header)}")
         at_question, at_answer = header.index("Question"), header.index("Answer")
-        first_seen: dict[str, int] = {}
         for number, row in enumerate(rows, start=2):
             cells = [_text(c) for c in row]
             if not any(cells):
                 continue  # trailing blank rows that Excel keeps in the sheet's dimension
             question = cells[at_question] if at_question < len(cells) else ""
             answer = cells[at_answer] if at_answer < len(cells) else ""
-            locator = f"sheet {sheet.title} row {number}"
-            if not question or not answer:
-                empty = "Question" if not question else "Answer"
-                yield Rejection(f"empty {empty} cell", name, locator, TASK, question or None)
-                continue
-            key = content_key(question, answer)
-            if key in first_seen:
-                reason = "repeats an earlier row (same Question and Answer)"
-                yield Rejection(reason, name, locator, TASK, f"row {first_seen[key]}")
-                continue
-            first_seen[key] = number
-            yield Record(TASK, key, question, answer, name, locator, group=question_group(question))
+            yield number, f"sheet {sheet.title} row {number}", question, answer
     finally:
         workbook.close()
 
 
+def _hub_rows(path: Path, name: str) -> Iterator[_Row]:
+    """The Hub export (truehealth/medicationqa): the sheet's rows, empty cells as null."""
+    for number, row in readers.parquet_rows(path, name, COLUMNS):
+        yield number, f"row {number}", _text(row["Question"]), _text(row["Answer"])
+
+
+def _records(rows: Iterator[_Row], name: str) -> Iterator[Item]:
+    first_seen: dict[str, int] = {}
+    for number, locator, question, answer in rows:
+        if not question or not answer:
+            empty = "Question" if not question else "Answer"
+            yield Rejection(f"empty {empty} cell", name, locator, TASK, question or None)
+            continue
+        key = readers.content_key(question, answer)
+        if key in first_seen:
+            reason = "repeats an earlier row (same Question and Answer)"
+            yield Rejection(reason, name, locator, TASK, f"row {first_seen[key]}")
+            continue
+        first_seen[key] = number
+        yield Record(TASK, key, question, answer, name, locator, group=readers.question_group(question))
+
+
 def _text(cell: object) -> str:
-    return "" if cell is None else str(cell).replace("\r\n", "\n").strip()
+    if cell is None or cell != cell:  # null, or a NaN that a pandas-written copy may hold for an empty cell
+        return ""
+    return str(cell).replace("\r\n", "\n").strip()

@@ -3,8 +3,11 @@ subject line in the patient turn, re-joined hard wraps, quarantine, and malforme
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from converters import liveqa
@@ -116,3 +119,37 @@ def test_malformed_xml_names_file_and_last_question(tmp_path: Path) -> None:
     truncated = TRAIN1[: TRAIN1.index("<MESSAGE>How")].encode()
     with pytest.raises(ValueError, match=r"Train-1.xml: malformed XML after NLM-QUESTION Q7"):
         convert(tmp_path, {"TREC-2017-LiveQA-Medical-Train-1.xml": truncated})
+
+
+def hub_rows(path: Path) -> list[dict]:
+    """One Hub-style row per ANSWER of an XML file: the question's ids and texts beside each answer, ids left
+    null where the file has none."""
+    rows = []
+    for q in ET.parse(path).getroot().iter("NLM-QUESTION"):
+        subject, message = ("".join(next(q.iter(tag)).itertext()) for tag in ("SUBJECT", "MESSAGE"))
+        question = {"questionid": q.get("questionid") or q.get("qid"), "subject": subject, "message": message}
+        for holder in [*q.iter("SUB-QUESTION"), *(e for e in q.iter() if e.tag in ("ReferenceAnswer", "RefAnswer"))]:
+            annotations = holder if holder.find("ANNOTATIONS") is not None else q
+            focus, kind = (annotations.findtext(f"ANNOTATIONS/{tag}") for tag in ("FOCUS", "TYPE"))
+            for answer in holder.iter("ANSWER"):
+                ids = {"answerid": answer.get("answerid") or holder.get("aid"), "pairid": answer.get("pairid")}
+                rows.append(question | {"focus": focus, "type": kind} | ids | {"answer": answer.text})
+    return rows
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    """The Hub export (one row per question-answer pair, both training files in its train split) of the bundled
+    sample gives the same records, ids included: Train-1 and test rows by their answerid, Train-2 rows by position."""
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "liveqa"
+    files = detect_form(liveqa.SOURCE, sample)
+    assert files.form.name == "xml"
+    expected = {(r.id, r.input, r.output, r.split) for r in liveqa.generate(files) if isinstance(r, Record)}
+    (tmp_path / "data").mkdir()
+    for split, pattern in (("train", "TrainingDatasets/*-Train-*.xml"), ("test", "TestDataset/*-w-summaries.xml")):
+        rows = [row for path in sorted(sample.glob(pattern)) for row in hub_rows(path)]
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / f"{split}-00000-of-00001.parquet")
+    files = detect_form(liveqa.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    records = [r for r in liveqa.generate(files) if isinstance(r, Record)]
+    assert len(records) == len(expected)
+    assert {(r.id, r.input, r.output, r.split) for r in records} == expected

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from converters import medicationqa
 from pipeline.model import Record, Rejection, detect_form
@@ -55,3 +57,23 @@ def test_keys_do_not_depend_on_row_order(tmp_path: Path) -> None:
 def test_wrong_header_names_the_columns(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"lacks columns \['Answer'\]"):
         sheet(tmp_path, [("Question", "Focus (Drug)", "Reply"), ("q", "f", "a")])
+
+
+def test_hugging_face_export_gives_the_same_records(tmp_path: Path) -> None:
+    """The Hub export (the sheet's rows, empty cells as null) of the bundled sample gives the same records."""
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "medicationqa"
+    files = detect_form(medicationqa.SOURCE, sample)
+    assert files.form.name == "xlsx"
+    expected = {(r.id, r.input, r.output, r.split) for r in medicationqa.generate(files) if isinstance(r, Record)}
+    book = load_workbook(sample / "MedInfo2019-QA-Medications.xlsx", read_only=True)
+    header, *rows = book["DrugQA"].iter_rows(values_only=True)
+    book.close()
+    assert header == HEADER
+    table = [dict(zip(HEADER, row, strict=True)) for row in rows if any(c is not None for c in row)]
+    (tmp_path / "data").mkdir()
+    pq.write_table(pa.Table.from_pylist(table), tmp_path / "data" / "train-00000-of-00001.parquet")
+    files = detect_form(medicationqa.SOURCE, tmp_path)
+    assert files.form.name == "hf"
+    records = [r for r in medicationqa.generate(files) if isinstance(r, Record)]
+    assert len(records) == len(expected) and records[0].locator == "row 1"
+    assert {(r.id, r.input, r.output, r.split) for r in records} == expected
