@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline import build, catalogue, stats, validate
 from pipeline.model import MissingRawFiles, detect_form
+from pipeline.quality import QualityConfig, QualityError
 from pipeline.registry import ConverterError, converters, get
 from pipeline.seeds import SeedError
 
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     building.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default data/output)")
     building.add_argument("--shard-mb", type=int, default=256, help="maximum Parquet shard size in MB")
+    building.add_argument("--quality-config", type=Path, help="YAML file of quality-stage thresholds")
+    building.add_argument(
+        "--max-quarantine-rate", type=float, help="fail a task when more than this share is quarantined (0.2)"
+    )
 
     checking = commands.add_parser("validate", help="validate a task JSON file or an output folder")
     checking.add_argument("path", type=Path)
@@ -84,7 +90,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    options = {"max_shard_bytes": args.shard_mb * 1024 * 1024}
+    quality = QualityConfig.from_file(args.quality_config) if args.quality_config else QualityConfig()
+    if args.max_quarantine_rate is not None:
+        quality = replace(quality, max_quarantine_rate=args.max_quarantine_rate)
+    options = {"max_shard_bytes": args.shard_mb * 1024 * 1024, "quality": quality}
     if args.all:
         reports = build.build_all(args.raw_dir or DEFAULT_RAW, args.out, **options)
         for r in reports:
@@ -104,7 +113,7 @@ def _build(args: argparse.Namespace) -> int:
         return 2
     try:
         report = build.build_source(conv, args.raw_dir or DEFAULT_RAW / args.source, args.out, **options)
-    except (MissingRawFiles, ValueError, ConverterError, SeedError) as error:
+    except (MissingRawFiles, ValueError, ConverterError, SeedError, QualityError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(report.summary())

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from pipeline import __version__, card, output, seeds, taskfile
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
+from pipeline.quality import QualityConfig, QualityError, QualityStage
 from pipeline.registry import Converter, ConverterError, converters
 from pipeline.schemas import is_valid, violations
 from pipeline.splits import hash_split
@@ -39,6 +40,7 @@ class SourceReport:
     quarantined: dict[str, int] = field(default_factory=dict)
     missing_files: list[str] = field(default_factory=list)
     empty_tasks: list[str] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
 
@@ -64,6 +66,8 @@ class SourceReport:
         return "; ".join(parts) + f" [{self.seconds:.1f}s]"
 
 
+DEFAULT_QUALITY = QualityConfig()
+
 #: Record-specific details inside a rejection reason: quoted values, paths, file names, numbers.
 _DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|\S*/\S*|\S+\.(?:txt|tsv|json|jsonl|csv|xml|tmx|obo|gz|zip|xlsx)\b|\d+")
 
@@ -74,21 +78,13 @@ def reason_kind(reason: str) -> str:
     return " ".join(_DETAIL.sub("…", reason).split())
 
 
-def check_record(record: Record, tasks: Mapping[str, Task]) -> str | None:
-    """Why a record must be quarantined, or None. A record for an undeclared task is a bug in the
-    converter, not in the data, so it raises instead."""
-    task = tasks.get(record.task_id)
-    if task is None:
+def check_record(record: Record, tasks: Mapping[str, Task]) -> None:
+    """Raise when a record breaks the converter contract (an undeclared task, an unknown split): a bug
+    in the converter, not in the data, so it stops the build instead of being quarantined."""
+    if record.task_id not in tasks:
         raise ConverterError(f"converter yielded a record for undeclared task {record.task_id!r}")
     if record.split is not None and record.split not in SPLITS:
         raise ConverterError(f"{record.id}: split must be one of {SPLITS}, got {record.split!r}")
-    if not record.input.strip():
-        return "empty input"
-    if not record.output.strip():
-        return "empty output"
-    if not task.allows(record.output):
-        return "output not in the task's label set"
-    return None
 
 
 def build_source(
@@ -99,10 +95,12 @@ def build_source(
     seeds_dir: Path = seeds.SEEDS_DIR,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     write_card: bool = True,
+    quality: QualityConfig = DEFAULT_QUALITY,
 ) -> SourceReport:
     """Build one source into `out`, replacing that source's previous output and keeping the rest.
 
-    Raises MissingRawFiles when no declared form of the source is complete in `raw_dir`."""
+    Raises MissingRawFiles when no declared form of the source is complete in `raw_dir`, and
+    QualityError when a task fails the quality stage (then the previous output stays as it was)."""
     started = time.monotonic()
     source = conv.source
     files = detect_form(source, Path(raw_dir))
@@ -111,7 +109,7 @@ def build_source(
     output.clean_stale(out, source.id)
     staging = output.staging_dir(out, source.id)
     try:
-        report = _convert(conv, files, staging, definitions, max_shard_bytes)
+        report = _convert(conv, files, staging, definitions, max_shard_bytes, quality)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # the previous output stays as it was
         raise
@@ -123,7 +121,12 @@ def build_source(
 
 
 def _convert(
-    conv: Converter, files: RawFiles, staging: Path, definitions: dict[str, list[str]], max_shard_bytes: int
+    conv: Converter,
+    files: RawFiles,
+    staging: Path,
+    definitions: dict[str, list[str]],
+    max_shard_bytes: int,
+    quality: QualityConfig,
 ) -> SourceReport:
     """Stream the converter into `staging`: Parquet shards, task files, quarantine, manifest."""
     source = conv.source
@@ -133,33 +136,39 @@ def _convert(
     seen: dict[str, set[int]] = defaultdict(set)  # 8-byte id hashes: memory per instance, not per text
     quarantined: Counter[str] = Counter()
     tasks_by_id = {t.id: t for t in conv.tasks}
+    stage = QualityStage(quality, tasks_by_id)
     (staging / "quarantine").mkdir()
     with open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine:
 
-        def reject(reason: str, raw_file: str, locator: str, task_id: str | None, value: str | None) -> None:
+        def reject(rule: str, reason: str, raw_file: str, locator: str, task_id: str | None, value: str | None) -> None:
             quarantined[reason_kind(reason)] += 1
-            entry = {"source_id": source.id, "task_id": task_id, "reason": reason, "raw_file": raw_file}
-            entry |= {"locator": locator, "value": value}
+            entry = {"source_id": source.id, "task_id": task_id, "rule": rule, "reason": reason}
+            entry |= {"raw_file": raw_file, "locator": locator, "value": value}
             quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
         for item in tqdm(conv.generate(files), desc=source.id, unit=" rec", disable=None, mininterval=1.0):
             if isinstance(item, Rejection):
-                reject(item.reason, item.raw_file, item.locator, item.task_id, item.value)
+                reject("converter", item.reason, item.raw_file, item.locator, item.task_id, item.value)
                 continue
             if not isinstance(item, Record):
                 raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
-            problem = check_record(item, tasks_by_id)
+            check_record(item, tasks_by_id)
             digest = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest())
-            if problem is None and digest in seen[item.task_id]:
-                problem = "duplicate instance id"
-            if problem is None:
-                split = item.split or hash_split(source.id, item.group or item.key)
-                row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
-                row |= {"input": item.input, "output": item.output, "raw_file": item.raw_file, "locator": item.locator}
-                if not is_valid("instance", row):
-                    problem = next(violations("instance", row), "schema violation")
-            if problem is not None:
-                reject(problem, item.raw_file, item.locator, item.task_id, item.id)
+            where = (item.raw_file, item.locator, item.task_id)
+            if digest in seen[item.task_id]:
+                reject("duplicate-id", "duplicate instance id", *where, item.id)
+                continue
+            split = item.split or hash_split(source.id, item.group or item.key)
+            row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
+            row |= {"input": item.input, "output": item.output, "raw_file": item.raw_file, "locator": item.locator}
+            if (violation := stage.validate(item)) is not None:
+                reject(violation.rule, violation.message, *where, violation.value)
+                continue
+            if not is_valid("instance", row):
+                reject("schema", next(violations("instance", row), "schema violation"), *where, item.id)
+                continue
+            if (violation := stage.deduplicate(item)) is not None:
+                reject(violation.rule, violation.message, *where, violation.value)
                 continue
             seen[item.task_id].add(digest)
             key = (item.task_id, split)
@@ -167,6 +176,9 @@ def _convert(
                 writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
             writers[key].write(row)
 
+    report.quality, failures = stage.finish()
+    if failures:
+        raise QualityError(f"{source.id}: the quality stage refused the build:\n  " + "\n  ".join(failures))
     tasks: dict[str, dict] = {}
     (staging / "tasks").mkdir()
     for task in conv.tasks:
@@ -197,6 +209,7 @@ def _convert(
         "tasks": tasks,
         "empty_tasks": report.empty_tasks,
         "quarantined": {"total": sum(quarantined.values()), "by_reason": dict(quarantined)},
+        "quality": report.quality,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     output.atomic_write_text(output.manifest_path(staging, source.id), json.dumps(manifest, indent=2) + "\n")
@@ -212,7 +225,7 @@ def build_all(raw_root: Path, out: Path, **options) -> list[SourceReport]:
             reports.append(build_source(conv, raw_root / source_id, out, write_card=False, **options))
         except MissingRawFiles as missing:
             reports.append(SourceReport(source_id, "missing", message=str(missing)))
-        except (ValueError, ConverterError, seeds.SeedError) as error:
+        except (ValueError, ConverterError, seeds.SeedError, QualityError) as error:
             # A malformed corpus fails its own source loudly; the other sources still build.
             reports.append(SourceReport(source_id, "failed", message=str(error)))
     card.write(out)

@@ -4,9 +4,8 @@ into the test's temporary folder."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -15,8 +14,6 @@ SHARED_CORPORA = ROOT.parent / "shared" / "corpora"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-
-
-@pytest.fixture(autouse=True)
-def _hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path_factory.getbasetemp() / "hf-cache"))
+# Set before any test module imports `datasets` (which reads it once): a fresh cache per session, so a
+# dataset loaded from an output folder is never an earlier session's cached copy of a same-named folder.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="meds-ins-hf-cache-")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Source, Task
-from pipeline.registry import Converter, from_module
+from pipeline.registry import Converter, converters, from_module
 
 
 def make(
@@ -26,6 +26,8 @@ def make(
         obtain="Write it.",
         forms=(RawForm("txt", (RawFile("input", ("input.txt",)),)),),
     )
-    module.TASKS = tuple(Task(t, "Text Summarization", "Medical Knowledge") for t in task_ids)
+    # Tasks of a real converter keep their declarations (labels, languages); others get a plain one.
+    real = {t.id: t for conv in converters().values() for t in conv.tasks}
+    module.TASKS = tuple(real.get(t) or Task(t, "Text Summarization", "Medical Knowledge") for t in task_ids)
     module.generate = items
     return from_module(module)

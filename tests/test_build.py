@@ -16,6 +16,7 @@ from fake_converter import make
 from pipeline import validate
 from pipeline.build import build_all, build_source
 from pipeline.model import MissingRawFiles, Record, Rejection
+from pipeline.quality import QualityConfig
 from pipeline.registry import ConverterError, get
 from pipeline.splits import hash_split
 
@@ -29,8 +30,16 @@ def raw(tmp_path: Path) -> Path:
     return folder
 
 
-def record(key: str, text: str = "a question", output: str = "a summary", task: str = TASK) -> Record:
+def record(key: str, text: str | None = None, output: str | None = None, task: str = TASK) -> Record:
+    """A record whose content differs with its key, so the quality stage sees no duplicates."""
+    text = f"question number {key}" if text is None else text
+    output = f"summary number {key}" if output is None else output
     return Record(task, key, text, output, "input.txt", f"line {key}")
+
+
+#: For tests of the build's mechanics (sharding, replacement, atomicity): no near-duplicate index or
+#: language identification over the synthetic filler text.
+MECHANICS = QualityConfig(languages=False, near_duplicates=False)
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -113,13 +122,14 @@ def test_rejections_and_bad_records_are_quarantined(tmp_path: Path) -> None:
         yield record("4")
 
     out = tmp_path / "out"
-    report = build_source(make(items), raw(tmp_path), out)
-    assert report.quarantined == {"unparseable row": 1, "empty output": 1, "duplicate instance id": 1}
+    report = build_source(make(items), raw(tmp_path), out, quality=QualityConfig(max_quarantine_rate=1.0))
+    empty = "output is empty after whitespace normalisation"
+    assert report.quarantined == {"unparseable row": 1, empty: 1, "duplicate instance id": 1}
     lines = [json.loads(line) for line in (out / "quarantine" / "meqsum.jsonl").read_text().splitlines()]
-    assert [(q["reason"], q["locator"]) for q in lines] == [
-        ("unparseable row", "line 2"),
-        ("empty output", "line 3"),
-        ("duplicate instance id", "line 1"),
+    assert [(q["rule"], q["reason"], q["locator"]) for q in lines] == [
+        ("converter", "unparseable row", "line 2"),
+        ("empty", empty, "line 3"),
+        ("duplicate-id", "duplicate instance id", "line 1"),
     ]
     assert all(q["task_id"] == TASK and q["raw_file"] == "input.txt" for q in lines)
     assert report.total == 2
@@ -150,19 +160,19 @@ def test_interrupted_build_leaves_previous_output_intact(tmp_path: Path) -> None
 
     def interrupted(files):
         for i in range(30_000):
-            yield record(f"new-{i}", text="x" * 100)
+            yield record(f"new-{i}", text=f"{i} " + "x" * 100)
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_source(make(interrupted), raw(tmp_path), out, max_shard_bytes=1 << 20)
+        build_source(make(interrupted), raw(tmp_path), out, max_shard_bytes=1 << 20, quality=MECHANICS)
     assert snapshot(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
 
 
 def test_shards_are_capped_by_size_and_named_for_the_hub(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    rows = [record(f"{i:05d}", text="word " * 400) for i in range(3000)]
-    build_source(make(lambda files: iter(rows)), raw(tmp_path), out, max_shard_bytes=1 << 20)
+    rows = [record(f"{i:05d}", text=f"{i} " + "word " * 400) for i in range(3000)]
+    build_source(make(lambda files: iter(rows)), raw(tmp_path), out, max_shard_bytes=1 << 20, quality=MECHANICS)
     shards = sorted((out / "data" / TASK).glob("train-*.parquet"))
     assert len(shards) > 1
     assert [s.name for s in shards] == [f"train-{i:05d}-of-{len(shards):05d}.parquet" for i in range(len(shards))]

@@ -111,3 +111,34 @@ def test_stats_counts_every_task_of_a_build(tmp_path: Path) -> None:
     assert all(t["instances"] > 0 for t in stats["tasks"])
     assert sum(g["instances"] for g in stats["totals"]["domain"].values()) == stats["instances"]
     assert "| pubmedqa_multiple_choice | pubmedqa | Question Answering | Academic Papers |" in result.stdout
+
+
+def test_a_task_refused_by_the_quality_stage_fails_the_build_clearly(tmp_path: Path) -> None:
+    raw = tmp_path / "meqsum"
+    raw.mkdir()
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "QS"
+    book.active.append(("File", "CHQ", "Summary"))
+    for i in range(4):
+        book.active.append(
+            (f"{i}.txt", f"Is drug {i} safe in pregnancy for a woman with asthma?", "nan" if i else "Yes.")
+        )
+    book.save(raw / "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx")
+    result = cli("build", "--source", "meqsum", "--raw-dir", str(raw), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "meqsum_text_summarization: 3 of 4 records (75%) quarantined by the quality stage" in result.stderr
+    assert not (tmp_path / "out" / "data").exists()
+    relaxed = cli(
+        "build",
+        "--source",
+        "meqsum",
+        "--raw-dir",
+        str(raw),
+        "--out",
+        str(tmp_path / "out"),
+        "--max-quarantine-rate",
+        "0.9",
+    )
+    assert relaxed.returncode == 0, relaxed.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, SHARED_CORPORA
 
-from pipeline import catalogue, seeds
+from pipeline import catalogue, seeds, validation
 from pipeline.build import check_record
 from pipeline.model import MissingRawFiles, Record, Rejection, detect_form
 from pipeline.registry import Converter, converters
@@ -32,8 +32,11 @@ def check_records(conv: Converter, records: list[Record]) -> None:
     assert records, f"{conv.source.id}: no records at all"
     duplicates = [i for i, n in Counter(r.id for r in records).items() if n > 1]
     assert not duplicates, f"duplicate instance ids: {sorted(duplicates)[:5]}"
+    tasks = {t.id: t for t in conv.tasks}
     for r in records:
-        assert check_record(r, {t.id: t for t in conv.tasks}) is None, r
+        check_record(r, tasks)
+        violation = validation.check(r, tasks[r.task_id], validation.Rules())
+        assert violation is None, (r.id, violation)
         row = {"id": r.id, "task_id": r.task_id, "source_id": conv.source.id, "split": r.split or "train"}
         row |= {"input": r.input, "output": r.output, "raw_file": r.raw_file, "locator": r.locator}
         assert list(violations("instance", row)) == [], (r.id, list(violations("instance", row)))

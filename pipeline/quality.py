@@ -1,0 +1,238 @@
+"""The quality stage, between extract and write: every record is validated, language-checked and
+de-duplicated as it streams past, and the task as a whole gets the sanity checks
+Super-NaturalInstructions runs on every pull request. A record that fails goes to the quarantine
+with the rule it broke; a task that fails makes the build fail before anything is published, so a
+silently shrunken or garbled task never reaches the output.
+
+Memory: the stage keeps 8-byte hashes per accepted record (exact duplicates, conflicting outputs,
+duplicates across tasks) plus the near-duplicate index (see pipeline.neardup), never texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+from pipeline.model import Record, Task
+from pipeline.validation import Bounds, Rules, Violation, check
+
+#: Outputs shorter than this many words must match exactly for two records to be near duplicates.
+SHORT_OUTPUT_WORDS = 20
+
+
+class QualityError(Exception):
+    """A task failed the quality stage; the build publishes nothing for its source."""
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Thresholds of the quality stage; `from_file` reads the same names from YAML."""
+
+    rules: Rules = field(default_factory=Rules)
+    #: A task whose share of records quarantined by the stage's own rules exceeds this fails the build.
+    max_quarantine_rate: float = 0.2
+    #: A task with records but fewer than this many instances fails (Super-NaturalInstructions asks 100;
+    #: the bundled samples are tiny, so the default only refuses empty-but-present tasks).
+    min_instances: int = 1
+    #: Degenerate-output checks (all outputs equal, label entropy) apply from this many instances.
+    sanity_min_instances: int = 20
+    #: Minimum normalised entropy of a closed-set task's label distribution.
+    min_label_entropy: float = 0.1
+    languages: bool = True
+    language_identifier: str = "py3langid"
+    near_duplicates: bool = True
+    near_threshold: float = 0.8
+    near_num_perm: int = 64
+    near_shingle: int = 5
+
+    @classmethod
+    def from_file(cls, path: Path) -> QualityConfig:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        known = {f.name for f in fields(cls)} - {"rules"}
+        unknown = set(data) - known - {"bounds", "task_bounds", "markup_allowed"}
+        if unknown:
+            raise ValueError(f"{path}: unknown quality settings {sorted(unknown)}")
+        rules = Rules(
+            bounds=Bounds(**data.get("bounds", {})),
+            task_bounds={t: Bounds(**b) for t, b in (data.get("task_bounds") or {}).items()},
+            markup_allowed=frozenset(data.get("markup_allowed") or ()),
+        )
+        return cls(rules=rules, **{k: v for k, v in data.items() if k in known})
+
+
+def fold(text: str) -> str:
+    """The normal form duplicates are compared in: Unicode NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _hash(*parts: str) -> int:
+    return int.from_bytes(hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest())
+
+
+@dataclass
+class TaskQuality:
+    """What the stage saw of one task; kept in the build manifest."""
+
+    accepted: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)  # rule -> count
+    outputs: Counter[str] = field(default_factory=Counter)  # closed-set tasks only
+    first_output: int | None = None
+    all_same_output: bool = True
+    conflicting_outputs: int = 0  # same input, another output: reported, both kept
+    conflict_examples: list[list[str]] = field(default_factory=list)
+    cross_task_duplicates: int = 0
+
+
+class QualityStage:
+    """The stage for one source's build. Call `check` for every record (None: write it), then `finish`."""
+
+    STAGE_RULES = ("empty", "placeholder", "markup", "length", "label", "language", "exact-duplicate", "near-duplicate")
+
+    def __init__(self, config: QualityConfig, tasks: dict[str, Task]):
+        self.config, self.tasks = config, tasks
+        self.state: dict[str, TaskQuality] = defaultdict(TaskQuality)
+        self._pairs: dict[str, set[int]] = defaultdict(set)
+        self._inputs: dict[str, dict[int, tuple[int, str]]] = defaultdict(dict)
+        self._across: dict[int, str] = {}
+        self._short_outputs: dict[str, int] = {}
+        self._audit = self._near = None
+        if config.languages:
+            from pipeline.languages import LanguageAudit
+
+            self._audit = LanguageAudit(identifier=config.language_identifier)
+        if config.near_duplicates:
+            from pipeline.neardup import NearDuplicates
+
+            self._near = NearDuplicates(config.near_threshold, config.near_num_perm, config.near_shingle)
+
+    def validate(self, record: Record) -> Violation | None:
+        """Record-level rules and the language check; call before the schema check."""
+        task = self.tasks[record.task_id]
+        return self._count(record, check(record, task, self.config.rules) or self._language(record, task))
+
+    def deduplicate(self, record: Record) -> Violation | None:
+        """Exact and near duplicates; a record that passes is accepted (counted for the task checks)."""
+        violation = self._count(record, self._duplicate(record))
+        if violation is None:
+            self._accept(record, self.tasks[record.task_id])
+        return violation
+
+    def check(self, record: Record) -> Violation | None:
+        return self.validate(record) or self.deduplicate(record)
+
+    def _count(self, record: Record, violation: Violation | None) -> Violation | None:
+        if violation is not None:
+            self.state[record.task_id].quarantined[violation.rule] += 1
+        return violation
+
+    def _language(self, record: Record, task: Task) -> Violation | None:
+        if self._audit is None:
+            return None
+        from pipeline.languages import instance_problem
+
+        for name, text, declared in (
+            ("input", record.input, task.input_language),
+            ("output", record.output, task.output_language),
+        ):
+            problem = instance_problem(text, declared) or self._audit.observe(task.id, name, text, declared)
+            if problem:
+                return Violation("language", f"{name}: {problem}", text[:200])
+        return None
+
+    def _duplicate(self, record: Record) -> Violation | None:
+        task_id, folded_in, folded_out = record.task_id, fold(record.input), fold(record.output)
+        pair = _hash(folded_in, folded_out)
+        if pair in self._pairs[task_id]:
+            return Violation(
+                "exact-duplicate", "same input and output as an earlier instance of the task", record.input[:200]
+            )
+        if self._near is not None:
+            earlier = self._near.check(task_id, record.id, f"{record.input}\n{record.output}")
+            out_hash, short = _hash(folded_out), len(folded_out.split()) < SHORT_OUTPUT_WORDS
+            # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
+            # different instance (another hypothesis of one premise, another question on one passage): it is a
+            # near duplicate only when the outputs are the same too.
+            if earlier is not None and (not short or self._short_outputs.get(earlier) == out_hash):
+                return Violation("near-duplicate", "near-duplicate of an earlier instance of the task", earlier)
+            if short:
+                self._short_outputs[record.id] = out_hash
+        self._pairs[task_id].add(pair)
+        seen = self._inputs[task_id].setdefault(_hash(folded_in), (_hash(folded_out), record.id))
+        if seen[0] != _hash(folded_out):
+            state = self.state[task_id]
+            state.conflicting_outputs += 1
+            if len(state.conflict_examples) < 5:
+                state.conflict_examples.append([seen[1], record.id])
+        first_task = self._across.setdefault(pair, task_id)
+        if first_task != task_id:
+            self.state[task_id].cross_task_duplicates += 1
+        return None
+
+    def _accept(self, record: Record, task: Task) -> None:
+        state = self.state[record.task_id]
+        state.accepted += 1
+        if task.labels:
+            state.outputs[record.output] += 1
+        digest = _hash(fold(record.output))
+        if state.first_output is None:
+            state.first_output = digest
+        elif digest != state.first_output:
+            state.all_same_output = False
+
+    def finish(self) -> tuple[dict, list[str]]:
+        """(report per task, failures). A failure names the task, the check and the figures."""
+        config, report, failures = self.config, {}, []
+        measured = self._audit.measured() if self._audit else {}
+        for task_id, message in (self._audit.disagreements() if self._audit else {}).items():
+            failures.append(f"{task_id}: measured language disagrees with the declaration: {message}")
+        for task_id, state in sorted(self.state.items()):
+            stage = sum(state.quarantined.values())
+            total = state.accepted + stage
+            rate = stage / total if total else 0.0
+            entropy = _entropy(state.outputs, len(self.tasks[task_id].labels)) if state.outputs else None
+            report[task_id] = {
+                "accepted": state.accepted,
+                "quarantined_by_rule": dict(state.quarantined),
+                "quarantine_rate": round(rate, 4),
+                "conflicting_outputs": state.conflicting_outputs,
+                "conflict_examples": state.conflict_examples,
+                "cross_task_duplicates": state.cross_task_duplicates,
+                "label_distribution": dict(state.outputs),
+                "label_entropy": None if entropy is None else round(entropy, 4),
+                "languages": measured.get(task_id, {}),
+            }
+            if total and rate > config.max_quarantine_rate:
+                rules = ", ".join(f"{n} {r}" for r, n in state.quarantined.most_common())
+                failures.append(
+                    f"{task_id}: {stage} of {total} records ({rate:.0%}) quarantined by the quality stage "
+                    f"(limit {config.max_quarantine_rate:.0%}): {rules}"
+                )
+            if state.accepted and state.accepted < config.min_instances:
+                failures.append(f"{task_id}: only {state.accepted} instances (minimum {config.min_instances})")
+            if state.accepted >= config.sanity_min_instances:
+                if state.all_same_output:
+                    failures.append(f"{task_id}: all {state.accepted} instances have the same output")
+                if entropy is not None and entropy < config.min_label_entropy:
+                    failures.append(
+                        f"{task_id}: degenerate label distribution (normalised entropy {entropy:.3f} < "
+                        f"{config.min_label_entropy}): {dict(state.outputs.most_common())}"
+                    )
+        if self._near is not None:
+            for task_id, clusters in self._near.clusters().items():
+                report.setdefault(task_id, {})["near_duplicate_clusters"] = clusters[:20]
+        return report, failures
+
+
+def _entropy(counts: Counter[str], labels: int) -> float:
+    """Shannon entropy of the label distribution divided by log(number of declared labels)."""
+    total = sum(counts.values())
+    if labels < 2 or total == 0:
+        return 1.0
+    h = -sum(n / total * math.log(n / total) for n in counts.values() if n)
+    return h / math.log(labels)

@@ -1,0 +1,174 @@
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.neardup import MIN_SHINGLES, NearDuplicates, bands, shingles
+
+ROOT = Path(__file__).resolve().parent.parent
+_VOCAB = sorted({"".join(random.Random(i).choices("bcdfghklmnprstvzaeiou", k=7)) for i in range(5000)})
+
+
+def words(seed: int, n: int) -> list[str]:
+    return random.Random(seed).choices(_VOCAB, k=n)
+
+
+def edit_one_word(text_words: list[str], seed: int) -> list[str]:
+    changed = list(text_words)
+    position = random.Random(seed).randrange(len(changed))
+    changed[position] = "replaced"
+    return changed
+
+
+def record(text_words: list[str]) -> str:
+    """Input and output joined by a newline, as the build passes them."""
+    half = len(text_words) // 2
+    return " ".join(text_words[:half]) + "\n" + " ".join(text_words[half:])
+
+
+def test_one_word_edits_of_60_word_texts_are_found_and_the_first_is_kept():
+    # One changed word alters 5 word 5-grams: Jaccard 51/61 = 0.84, below the default 0.9 by definition (see
+    # the module docstring), so these are checked at 0.7.
+    near = NearDuplicates(threshold=0.7)
+    originals = {f"t:{i}": words(i, 60) for i in range(20)}
+    for record_id, text in originals.items():
+        assert near.check("t", record_id, record(text)) is None
+    for i in range(20):
+        assert near.check("t", f"t:copy{i}", record(edit_one_word(originals[f"t:{i}"], seed=100 + i))) == f"t:{i}"
+    assert near.clusters() == {"t": [[f"t:{i}", f"t:copy{i}"] for i in range(20)]}
+
+
+def test_defaults_find_one_word_edits_of_long_texts():
+    near = NearDuplicates()
+    originals = [words(i, 500) for i in range(10)]
+    for i, text in enumerate(originals):
+        assert near.check("t", f"t:{i}", record(text)) is None
+    for i, text in enumerate(originals):
+        assert near.check("t", f"t:copy{i}", record(edit_one_word(text, seed=i))) == f"t:{i}"
+
+
+def test_a_cluster_keeps_the_first_record_and_lists_the_others_in_order():
+    near = NearDuplicates(threshold=0.7)
+    text = words(1, 80)
+    assert near.check("t", "t:a", record(text)) is None
+    assert near.check("t", "t:b", record(edit_one_word(text, seed=1))) == "t:a"
+    assert near.check("t", "t:c", record(edit_one_word(text, seed=2))) == "t:a"
+    assert near.check("t", "t:d", record(text)) == "t:a"
+    assert near.clusters() == {"t": [["t:a", "t:b", "t:c", "t:d"]]}
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.7])
+def test_distinct_texts_are_not_flagged(threshold):
+    near = NearDuplicates(threshold=threshold)
+    # different abstracts
+    for i in range(300):
+        assert near.check("abstracts", f"abstracts:{i}", record(words(1000 + i, 150))) is None
+    # one template, different values: a short answer and long, different reports
+    template = "Read the radiology report below and name the imaging modality that was used for the study. Report:"
+    for i, answer in enumerate(["The imaging modality is CT", "The imaging modality is MRI"] * 20):
+        report = " ".join(words(5000 + i, 90))
+        assert near.check("modality", f"modality:{i}", f"{template} {report}\n{answer}") is None
+    # the same template around a long, different report as output
+    for i in range(20):
+        answer = " ".join(words(7000 + i, 120))
+        assert near.check("modality", f"modality:long{i}", f"{template}\n{answer}") is None
+    assert near.clusters() == {}
+
+
+def test_short_texts_are_skipped_and_not_indexed():
+    near = NearDuplicates()
+    assert len(shingles("The imaging modality is CT", 5)) < MIN_SHINGLES
+    assert near.check("t", "t:1", "The imaging modality is CT") is None
+    assert near.check("t", "t:2", "The imaging modality is CT") is None  # exact de-duplication handles these
+    assert near.nbytes() == 0
+
+
+def test_tasks_are_independent():
+    near = NearDuplicates(threshold=0.7)
+    text = words(3, 100)
+    assert near.check("a", "a:1", record(text)) is None
+    assert near.check("b", "b:1", record(text)) is None
+    assert near.check("b", "b:2", record(edit_one_word(text, seed=3))) == "b:1"
+    assert near.check("a", "a:2", record(edit_one_word(text, seed=4))) == "a:1"
+    assert near.clusters() == {"a": [["a:1", "a:2"]], "b": [["b:1", "b:2"]]}
+
+
+def test_chinese_text_without_spaces_gets_character_shingles():
+    assert shingles("今天天气很好", 2) == {s.encode() for s in ["今 天", "天 天", "天 气", "气 很", "很 好"]}
+    assert shingles("患者 CT显示肺结节", 2) == {
+        s.encode() for s in ["患 者", "者 ct", "ct 显", "显 示", "示 肺", "肺 结", "结 节"]
+    }
+    chars = "".join(random.Random(9).choices([chr(c) for c in range(0x4E00, 0x4E00 + 3000)], k=120))
+    near = NearDuplicates(threshold=0.7)
+    assert near.check("zh", "zh:1", chars) is None
+    assert near.check("zh", "zh:2", chars[:60] + "好" + chars[61:]) == "zh:1"
+    other = "".join(random.Random(10).choices([chr(c) for c in range(0x4E00, 0x4E00 + 3000)], k=120))
+    assert near.check("zh", "zh:3", other) is None
+
+
+def test_normalisation_ignores_case_width_and_whitespace():
+    assert shingles("Ｔｈｅ  PATIENT\n\twas  seen today in clinic", 5) == shingles(
+        "the patient was seen today in clinic", 5
+    )
+
+
+def test_texts_are_not_stored():
+    short, long = NearDuplicates(), NearDuplicates()
+    for i in range(50):
+        short.check("t", f"t:{i}", record(words(i, 20)))
+        long.check("t", f"t:{i}", record(words(i, 5000)))
+    assert short.nbytes() == long.nbytes()
+
+
+def test_ids_round_trip_with_and_without_the_task_prefix():
+    near = NearDuplicates()
+    ids = ["t:1", "other:2", "t:\0odd", "plain"]
+    texts = [record(words(20 + i, 500)) for i in range(len(ids))]
+    for record_id, text in zip(ids, texts, strict=True):
+        assert near.check("t", record_id, text) is None
+    for i, text in enumerate(texts):
+        assert near.check("t", f"t:copy{i}", text) == ids[i]
+
+
+def test_bands_reach_the_threshold_and_the_table_grows():
+    assert bands(0.9, 64) == (9, 7)
+    for threshold in (0.5, 0.8, 0.9, 1.0):
+        b, r = bands(threshold, 64)
+        assert b * r <= 64 and 1 - (1 - threshold**r) ** b >= 0.995
+    near = NearDuplicates()
+    for i in range(3000):  # 27,000 band keys: the 1,024-slot table is re-hashed several times
+        assert near.check("t", f"t:{i}", record(words(i, 30))) is None
+    for i in range(0, 3000, 97):
+        assert near.check("t", f"t:again{i}", record(words(i, 30))) == f"t:{i}"
+    with pytest.raises(ValueError):
+        NearDuplicates(threshold=0)
+
+
+_RUN = """
+import json, random, sys
+sys.path.insert(0, {root!r})
+from pipeline.neardup import NearDuplicates
+from tests.test_neardup import edit_one_word, record, words
+near = NearDuplicates(threshold=0.7)
+out = []
+for i in range(200):
+    base = words(i % 150, 60)
+    text = edit_one_word(base, seed=i) if i >= 150 else base
+    out.append(near.check("t", f"t:{{i}}", record(text)))
+print(json.dumps([out, near.clusters()]))
+"""
+
+
+def test_deterministic_across_runs_and_hash_seeds():
+    results = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        code = _RUN.format(root=str(ROOT))
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        results.append(json.loads(done.stdout))
+    assert results[0] == results[1]
+    assert len(results[0][1]["t"]) == 50

@@ -1,0 +1,156 @@
+"""The quality stage on planted defects: each is caught with the right rule, clean records pass
+untouched, and a task that fails a task-level check makes the build fail before publishing."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from fake_converter import make
+
+from pipeline.build import build_source
+from pipeline.model import Record
+from pipeline.quality import QualityConfig, QualityError
+
+FREE, CLOSED = "pubmedqa_answer_generation", "pubmedqa_multiple_choice"
+TASKS = (FREE, CLOSED)
+DRUGS = ["metformin", "aspirin", "heparin", "warfarin", "insulin", "amoxicillin", "lisinopril", "atorvastatin"]
+CONDITIONS = ["type 2 diabetes", "atrial fibrillation", "pneumonia", "hypertension", "asthma", "gout", "anaemia"]
+OUTCOMES = ["fewer symptoms", "a mild rash", "better sleep", "stable blood pressure", "no change", "less pain"]
+
+
+def sentence(rng: random.Random, i: int) -> str:
+    return (
+        f"Patient {i} with {rng.choice(CONDITIONS)} was treated with {rng.choice(DRUGS)} for {rng.randint(2, 90)} days "
+        f"in the {rng.choice(['cardiology', 'medical', 'surgical', 'geriatric'])} ward and reported "
+        f"{rng.choice(OUTCOMES)} at the follow-up visit, so the team decided to {rng.choice(['continue', 'stop'])} "
+        f"the treatment and review the case in {rng.randint(1, 12)} weeks."
+    )
+
+
+def clean(n: int = 60) -> list[Record]:
+    rng = random.Random(7)
+    records = []
+    for i in range(n):
+        text = sentence(rng, i)
+        records.append(
+            Record(FREE, f"f{i}", f"Context: {text}\nQuestion: What happened next?", text, "in.txt", f"line {i}")
+        )
+        records.append(
+            Record(
+                CLOSED,
+                f"c{i}",
+                f"{text}\nQuestion: Was it effective?",
+                rng.choice(["yes", "no", "maybe"]),
+                "in.txt",
+                f"line {i}",
+            )
+        )
+    return records
+
+
+LONG = (
+    "The patient is a sixty-two year old man admitted with crushing chest pain radiating to the left arm, "
+    "sweating and nausea for two hours. The electrocardiogram showed ST elevation in the inferior leads and "
+    "troponin was raised. He underwent primary angioplasty of the right coronary artery with a drug eluting "
+    "stent and recovered without complications during a five day stay on the cardiology ward."
+)
+DEFECTS = {
+    "near-duplicate": Record(
+        FREE, "near", LONG.replace("sixty-two", "sixty-three"), "Inferior STEMI treated.", "in.txt", "n"
+    ),
+    "placeholder-nan": Record(FREE, "nan", "What is the dose of aspirin after a stent?", "nan", "in.txt", "p1"),
+    "placeholder-template": Record(FREE, "tpl", "Answer the question: {input}", "Aspirin daily.", "in.txt", "p2"),
+    "markup": Record(FREE, "html", "Which drug lowers glucose in type 2 diabetes?", "<p>Metformin</p>", "in.txt", "m"),
+    "label": Record(CLOSED, "lbl", "Did the treatment work for the patient with gout?", "perhaps", "in.txt", "l"),
+    "language": Record(
+        FREE,
+        "zh",
+        "What is the first-line treatment for uncomplicated hypertension in adults?",
+        "对于无并发症的成人高血压，一线治疗通常是噻嗪类利尿剂或钙通道阻滞剂。",
+        "in.txt",
+        "z",
+    ),
+}
+
+
+def planted() -> list[Record]:
+    records = clean()
+    first = records[0]
+    duplicate = Record(FREE, "dup", "  " + first.input.upper() + " ", first.output.upper(), "in.txt", "line d")
+    original = Record(FREE, "orig", LONG, "Inferior STEMI treated.", "in.txt", "o")
+    return [*records, duplicate, original, *DEFECTS.values()]
+
+
+def build(tmp_path: Path, records: list[Record], config: QualityConfig | None = None) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / "input.txt").write_text("x")
+    out = tmp_path / "out"
+    build_source(make(lambda files: iter(records), TASKS, "pubmedqa"), raw, out, quality=config or QualityConfig())
+    return out
+
+
+def written_ids(out: Path) -> set[str]:
+    return {
+        i for p in (out / "data").glob("*/*.parquet") for i in pq.read_table(p, columns=["id"]).column("id").to_pylist()
+    }
+
+
+def test_each_planted_defect_is_quarantined_with_its_rule(tmp_path: Path) -> None:
+    out = build(tmp_path, planted())
+    lines = [json.loads(x) for x in (out / "quarantine" / "pubmedqa.jsonl").read_text().splitlines()]
+    by_locator = {q["locator"]: q["rule"] for q in lines}
+    assert by_locator == {
+        "line d": "exact-duplicate",
+        "n": "near-duplicate",
+        "p1": "placeholder",
+        "p2": "placeholder",
+        "m": "markup",
+        "l": "label",
+        "z": "language",
+    }
+    assert all(q["task_id"] in TASKS and q["value"] for q in lines)
+    ids = written_ids(out)
+    assert {r.id for r in clean()} | {f"{FREE}:orig"} == ids  # every clean record, untouched, and the kept original
+    manifest = json.loads((out / "sources" / "pubmedqa.json").read_text())
+    assert manifest["quality"][FREE]["quarantined_by_rule"]["near-duplicate"] == 1
+    assert [f"{FREE}:orig", f"{FREE}:near"] in manifest["quality"][FREE]["near_duplicate_clusters"]
+
+
+def test_a_task_over_the_quarantine_limit_fails_and_publishes_nothing(tmp_path: Path) -> None:
+    records = clean(10) + [
+        Record(FREE, f"e{i}", f"Question {i} about dosing?", "None", "in.txt", f"e{i}") for i in range(5)
+    ]
+    with pytest.raises(QualityError, match=rf"{FREE}: 5 of 15 records \(33%\) quarantined .*limit 20%.*5 placeholder"):
+        build(tmp_path, records)
+    assert not (tmp_path / "out" / "data").exists()
+    build(tmp_path, records, QualityConfig(max_quarantine_rate=0.5))  # configurable
+    assert len(written_ids(tmp_path / "out")) == 20
+
+
+def test_degenerate_tasks_fail_the_build(tmp_path: Path) -> None:
+    same = [
+        Record(CLOSED, f"s{i}", r.input, "yes", "in.txt", f"s{i}")
+        for i, r in enumerate(clean(30))
+        if r.task_id == CLOSED
+    ]
+    with pytest.raises(QualityError, match=rf"{CLOSED}: all 30 instances have the same output"):
+        build(tmp_path, same)
+    skewed = same[:29] + [Record(CLOSED, "other", "Was the last one effective at all?", "no", "in.txt", "o")]
+    with pytest.raises(QualityError, match=rf"{CLOSED}: degenerate label distribution"):
+        build(tmp_path, skewed, QualityConfig(min_label_entropy=0.5))
+
+
+def test_quality_config_reads_yaml_and_refuses_unknown_settings(tmp_path: Path) -> None:
+    path = tmp_path / "quality.yaml"
+    path.write_text("max_quarantine_rate: 0.05\nbounds: {output_max: 10}\ntask_bounds: {x: {input_max: 5}}\n")
+    config = QualityConfig.from_file(path)
+    assert config.max_quarantine_rate == 0.05 and config.rules.bounds.output_max == 10
+    assert config.rules.task_bounds["x"].input_max == 5
+    path.write_text("max_quarantine: 0.05\n")
+    with pytest.raises(ValueError, match=r"unknown quality settings \['max_quarantine'\]"):
+        QualityConfig.from_file(path)
