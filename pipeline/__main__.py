@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline import build, catalogue, stats, validate
+from pipeline.decontaminate import decontaminate
 from pipeline.model import MissingRawFiles, detect_form
 from pipeline.quality import QualityConfig, QualityError
 from pipeline.registry import ConverterError, converters, get
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     checking = commands.add_parser("validate", help="validate a task JSON file or an output folder")
     checking.add_argument("path", type=Path)
 
+    cleaning = commands.add_parser(
+        "decontaminate", help="remove training rows whose input overlaps any test input (builds run it too)"
+    )
+    cleaning.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
+    cleaning.add_argument("--ngram", type=int, default=13, help="shared word n-gram length that counts as overlap")
+
     counting = commands.add_parser("stats", help="tasks and instances of an output folder, per task and in total")
     counting.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
 
@@ -50,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         return _list(args)
     if args.command == "build":
         return _build(args)
+    if args.command == "decontaminate":
+        report = decontaminate(args.out, ngram=args.ngram)
+        removed = sum(report.removed.values())
+        print(
+            f"{args.out}: {removed} training rows removed against {report.test_inputs} test inputs "
+            f"[{report.seconds:.1f}s]; see reports/decontamination.jsonl"
+        )
+        for task_id, n in sorted(report.removed.items()):
+            print(f"  {task_id}: {n}")
+        return 0
     if args.command == "stats":
         return stats.main(args.out)
     return validate.main(args.path)

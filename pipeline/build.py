@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline import __version__, card, output, seeds, taskfile
+from pipeline.decontaminate import decontaminate
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
 from pipeline.quality import QualityConfig, QualityError, QualityStage
@@ -96,6 +97,7 @@ def build_source(
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     write_card: bool = True,
     quality: QualityConfig = DEFAULT_QUALITY,
+    clean_across_sources: bool = True,
 ) -> SourceReport:
     """Build one source into `out`, replacing that source's previous output and keeping the rest.
 
@@ -115,6 +117,9 @@ def build_source(
         raise
     report.seconds = time.monotonic() - started
     output.replace_source(out, staging, source.id)
+    if clean_across_sources:
+        # A new source's training rows may repeat another source's test inputs (and the reverse).
+        decontaminate(out)
     if write_card:
         card.write(out)
     return report
@@ -222,12 +227,16 @@ def build_all(raw_root: Path, out: Path, **options) -> list[SourceReport]:
     reports = []
     for source_id, conv in sorted(converters().items()):
         try:
-            reports.append(build_source(conv, raw_root / source_id, out, write_card=False, **options))
+            reports.append(
+                build_source(conv, raw_root / source_id, out, write_card=False, clean_across_sources=False, **options)
+            )
         except MissingRawFiles as missing:
             reports.append(SourceReport(source_id, "missing", message=str(missing)))
         except (ValueError, ConverterError, seeds.SeedError, QualityError) as error:
             # A malformed corpus fails its own source loudly; the other sources still build.
             reports.append(SourceReport(source_id, "failed", message=str(error)))
+    if any(r.status == "built" for r in reports):
+        decontaminate(out)
     card.write(out)
     return reports
 

@@ -186,22 +186,23 @@ class _TaskIndex:
         return stored[1:] if stored.startswith("\0") else self.prefix + stored
 
     def _grow(self) -> None:
-        """Double the table and re-insert every key (vectorised linear probing, earliest claim wins a slot)."""
-        occupied = np.flatnonzero(self.keys)
+        """Double the table and re-insert every key. Keys sorted by home slot are placed in one vectorised pass
+        (slot = max(home, previous slot + 1), a running maximum); the few pushed past the end wrap around."""
+        occupied = self.keys != 0
         keys, heads = self.keys[occupied], self.heads[occupied]
         size = 2 * len(self.keys)
         self.keys, self.heads = np.zeros(size, np.uint32), np.zeros(size, np.int32)
-        pos = (keys & np.uint32(size - 1)).astype(np.int64)
-        pending = np.arange(len(keys))
-        while pending.size:
-            free = pending[self.keys[pos[pending]] == 0]
-            slots, first = np.unique(pos[free], return_index=True)
-            winners = free[first]
-            self.keys[slots], self.heads[slots] = keys[winners], heads[winners]
-            placed = np.zeros(len(keys), bool)
-            placed[winners] = True
-            pending = pending[~placed[pending]]
-            pos[pending] = (pos[pending] + 1) & (size - 1)
+        homes = keys & np.uint32(size - 1)
+        order = np.argsort(homes, kind="stable")
+        keys, heads, homes = keys[order], heads[order], homes[order].astype(np.int64)
+        del order
+        steps = np.arange(len(keys), dtype=np.int64)
+        slots = np.maximum.accumulate(homes - steps) + steps
+        inside = slots < size
+        self.keys[slots[inside]], self.heads[slots[inside]] = keys[inside], heads[inside]
+        for key, head in zip(keys[~inside].tolist(), heads[~inside].tolist(), strict=True):
+            pos = self._slot(key)
+            self.keys[pos], self.heads[pos] = key, head
 
     @property
     def nbytes(self) -> int:

@@ -203,7 +203,7 @@ def test_official_split_is_kept_and_group_decides_hash_split(tmp_path: Path) -> 
         Record(t, "same-doc", "text", "out", "input.txt", "doc", group="g-7")
         for t in ("pubmedqa_question_generation", "pubmedqa_answer_generation")
     ]
-    official = Record("pubmedqa_multiple_choice", "x", "text", "yes", "input.txt", "doc", split="validation")
+    official = Record("pubmedqa_multiple_choice", "x", "other text", "yes", "input.txt", "doc", split="validation")
     tasks = ("pubmedqa_question_generation", "pubmedqa_answer_generation", "pubmedqa_multiple_choice")
     out = tmp_path / "out"
     build_source(make(lambda files: iter([*siblings, official]), tasks, "pubmedqa"), raw(tmp_path), out)
@@ -240,4 +240,22 @@ def test_rejections_are_counted_by_kind_and_kept_in_full(tmp_path: Path) -> None
     assert [json.loads(line)["reason"] for line in lines] == [
         "abstract file missing: abstracts/species051.txt (1 annotations)",
         "abstract file missing: abstracts/species052.txt (2 annotations)",
+    ]
+
+
+def test_a_build_removes_training_rows_that_repeat_another_sources_test_input(tmp_path: Path) -> None:
+    question = "Which anticoagulant is preferred in pregnancy for a woman with a mechanical heart valve?"
+    exam = Record("pubmedqa_multiple_choice", "q1", question, "yes", "input.txt", "q1", split="test")
+    out = tmp_path / "out"
+    build_source(make(lambda files: iter([exam]), ("pubmedqa_multiple_choice",), "pubmedqa"), raw(tmp_path), out)
+    leaked = Record(TASK, "l1", question.upper(), "Low molecular weight heparin.", "input.txt", "l1", split="train")
+    kept = Record(
+        TASK, "ok", "How long should warfarin be stopped before surgery?", "Five days.", "input.txt", "ok", "train"
+    )
+    build_source(make(lambda files: iter([leaked, kept])), raw(tmp_path), out)
+    ids = {i for p in (out / "data" / TASK).glob("train-*.parquet") for i in pq.read_table(p).column("id").to_pylist()}
+    assert f"{TASK}:l1" not in ids and f"{TASK}:ok" in ids
+    lines = [json.loads(x) for x in (out / "reports" / "decontamination.jsonl").read_text().splitlines()]
+    assert [(x["id"], x["overlaps_test_id"], x["how"]) for x in lines] == [
+        (f"{TASK}:l1", "pubmedqa_multiple_choice:q1", "exact")
     ]

@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from pipeline.neardup import MIN_SHINGLES, NearDuplicates, bands, shingles
+from pipeline.neardup import MIN_SHINGLES, NearDuplicates, _TaskIndex, bands, shingles
 
 ROOT = Path(__file__).resolve().parent.parent
 _VOCAB = sorted({"".join(random.Random(i).choices("bcdfghklmnprstvzaeiou", k=7)) for i in range(5000)})
@@ -146,6 +147,18 @@ def test_bands_reach_the_threshold_and_the_table_grows():
         assert near.check("t", f"t:again{i}", record(words(i, 30))) == f"t:{i}"
     with pytest.raises(ValueError):
         NearDuplicates(threshold=0)
+
+
+def test_table_keeps_every_key_through_growth_and_wrap_around():
+    index = _TaskIndex("t", 1, 8)
+    rng = np.random.default_rng(0)
+    signatures = rng.integers(0, 256, size=(3000, 8), dtype=np.uint8)
+    keys = [(i << 16) | 0xFFFF for i in range(1, 1501)] + rng.integers(1, 2**32, 1500).tolist()  # half wrap
+    for i, key in enumerate(keys):
+        index.add(f"t:{i}", [key], signatures[i])
+    assert len(index.keys) == 8192
+    for i, key in enumerate(keys):
+        assert index.find([key], signatures[i], need=8) == i
 
 
 _RUN = """

@@ -32,22 +32,16 @@ def sentence(rng: random.Random, i: int) -> str:
 
 
 def clean(n: int = 60) -> list[Record]:
+    """Pairs of instances (one per task) built on the same sentence: one group, so they share a split."""
     rng = random.Random(7)
     records = []
     for i in range(n):
-        text = sentence(rng, i)
+        text, group = sentence(rng, i), f"g{i}"
+        question = f"Context: {text}\nQuestion: What happened next?"
+        records.append(Record(FREE, f"f{i}", question, text, "in.txt", f"line {i}", group=group))
+        label = rng.choice(["yes", "no", "maybe"])
         records.append(
-            Record(FREE, f"f{i}", f"Context: {text}\nQuestion: What happened next?", text, "in.txt", f"line {i}")
-        )
-        records.append(
-            Record(
-                CLOSED,
-                f"c{i}",
-                f"{text}\nQuestion: Was it effective?",
-                rng.choice(["yes", "no", "maybe"]),
-                "in.txt",
-                f"line {i}",
-            )
+            Record(CLOSED, f"c{i}", f"{text}\nQuestion: Was it effective?", label, "in.txt", f"line {i}", group=group)
         )
     return records
 
@@ -90,7 +84,9 @@ def build(tmp_path: Path, records: list[Record], config: QualityConfig | None = 
     raw.mkdir(exist_ok=True)
     (raw / "input.txt").write_text("x")
     out = tmp_path / "out"
-    build_source(make(lambda files: iter(records), TASKS, "pubmedqa"), raw, out, quality=config or QualityConfig())
+    converter = make(lambda files: iter(records), TASKS, "pubmedqa")
+    # The synthetic sentences share a template; cross-split decontamination is tested in test_decontaminate.
+    build_source(converter, raw, out, quality=config or QualityConfig(), clean_across_sources=False)
     return out
 
 
