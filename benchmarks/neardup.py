@@ -7,7 +7,7 @@ near duplicates: an earlier (non-planted) record with one word replaced. Each si
 its peak RSS is its own. `--datasketch-lsh` measures, for comparison, datasketch's own `MinHashLSH` holding the
 same signatures with the same bands. Usage:
 
-    python benchmarks/neardup.py --records 100000 [--threshold 0.9] [--datasketch-lsh]
+    python benchmarks/neardup.py --records 100000 [--threshold 0.9] [--num-perm 64] [--datasketch-lsh]
 """
 
 from __future__ import annotations
@@ -93,12 +93,12 @@ def jaccard(a: str, b: str, size: int) -> float:
     return len(x & y) / len(x | y) if x | y else 1.0
 
 
-def run_one(records: int, seed: int, planted_rate: float, threshold: float) -> dict:
+def run_one(records: int, seed: int, planted_rate: float, threshold: float, num_perm: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from pipeline.neardup import MIN_SHINGLES, NearDuplicates, shingles
 
     corpus = Corpus(seed, planted_rate)
-    near = NearDuplicates(threshold)
+    near = NearDuplicates(threshold, num_perm)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     flagged: dict[int, int] = {}
     seconds, skipped = 0.0, 0
@@ -120,6 +120,7 @@ def run_one(records: int, seed: int, planted_rate: float, threshold: float) -> d
     return {
         "records": records,
         "threshold": threshold,
+        "num_perm": num_perm,
         "bands": f"b={near.b} r={near.r}",
         "planted": len(planted),
         "skipped_short": skipped,
@@ -151,7 +152,7 @@ def _recall_by(true_j: dict[int, float], flagged: dict[int, int]) -> dict[str, s
     return out
 
 
-def run_datasketch_lsh(records: int, seed: int, planted_rate: float, threshold: float) -> dict:
+def run_datasketch_lsh(records: int, seed: int, planted_rate: float, threshold: float, num_perm: int) -> dict:
     """RSS growth of datasketch.MinHashLSH (dict storage) holding the same records' signatures and bands."""
     sys.path.insert(0, str(ROOT))
     from datasketch import MinHash, MinHashLSH
@@ -159,9 +160,9 @@ def run_datasketch_lsh(records: int, seed: int, planted_rate: float, threshold: 
     from pipeline.neardup import MIN_SHINGLES, NearDuplicates, shingles
 
     corpus = Corpus(seed, planted_rate)
-    near = NearDuplicates(threshold)
+    near = NearDuplicates(threshold, num_perm)
     lsh = MinHashLSH(threshold=near.threshold, num_perm=near.num_perm, params=(near.b, near.r))
-    minhash = MinHash(num_perm=near.num_perm, seed=1)
+    minhash = MinHash(num_perm=num_perm, seed=1)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     inserted = 0
     for i in range(records):
@@ -186,19 +187,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--planted-rate", type=float, default=0.02)
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--num-perm", type=int, default=64)
     parser.add_argument("--datasketch-lsh", action="store_true", help="also measure datasketch.MinHashLSH memory")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="neardup", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         run = run_one if args.mode == "neardup" else run_datasketch_lsh
-        print(json.dumps(run(args.one, args.seed, args.planted_rate, args.threshold)))
+        print(json.dumps(run(args.one, args.seed, args.planted_rate, args.threshold, args.num_perm)))
         return
     modes = ["neardup", "datasketch"] if args.datasketch_lsh else ["neardup"]
     for n in args.records:
         for mode in modes:
             command = [sys.executable, __file__, "--one", str(n), "--mode", mode, "--seed", str(args.seed)]
             command += ["--planted-rate", str(args.planted_rate), "--threshold", str(args.threshold)]
+            command += ["--num-perm", str(args.num_perm)]
             out = subprocess.run(command, capture_output=True, text=True, check=True)
             print(out.stdout.strip().splitlines()[-1])
 

@@ -24,22 +24,32 @@ duplicate of an earlier one when the estimate is at least `threshold`.
   Li & Koenig 2010, corrected for the 1/256 chance agreement) must reach `threshold`; of those that do, the
   earliest record is returned. A band collision alone never flags a record.
 
-Memory (benchmarks/neardup.py, 100,000 records, one task, defaults): about ~B_PER_RECORD~ bytes per indexed
-record: 64 B signature, 36 B chain links, 9 table slots of 8 B at a load of 0.25-0.5, the record id without
-its `task_id:` prefix. For 5 million records that is ~GB_5M~ GB. The same index built with datasketch's own
-`MinHashLSH` (in-memory dict storage: a Python set per bucket and a bytes key per band) measured 2,600 B per
-record at b=8 and 3,900 B at b=12 (1,100 B at its default b=3, r=21, which finds only 29 % of pairs at
-Jaccard 0.9), 13-20 GB for 5 million records, and it keeps no signature to verify candidates with; hence only
-the MinHash comes from datasketch.
+Figures (benchmarks/neardup.py, one task; 80-300-word texts, a third filled templates, 5 % too short, 2 %
+planted copies of an earlier record with one word changed; 2-core machine):
 
-Throughput and accuracy (same benchmark: 80-300-word texts, a third filled templates, 2 % planted copies
-with one word changed): ~THROUGHPUT~ records/s, peak RSS ~RSS~ MB, precision ~PRECISION~, recall
-~RECALL~ (~RECALL_ABOVE~ of the planted pairs whose true Jaccard is >= 0.9).
+| records | threshold, num_perm | records/s | peak RSS | index B/record | precision | recall (true J >= threshold) |
+|---|---|---|---|---|---|---|
+| 100,000 | 0.9, 64 (defaults) | 4,578 | 160 MB | 297 | 0.9986 | 0.721 (0.870) |
+| 1,000,000 | 0.9, 64 (defaults) | 4,235 | 618 MB | 259 | 0.9996 | 0.739 (0.883) |
+| 100,000 | 0.8, 64 | 3,952 | 159 MB | 328 | 0.938 | 0.980 (0.980) |
+| 100,000 | 0.8, 128 | 3,844 | 225 MB | 597 | 0.9985 | 0.995 (0.995) |
 
-What the defaults mean: with word 5-grams a one-word change alters up to 5 shingles, so it is a near
-duplicate at 0.9 only in texts of about 100 words or more (Jaccard (n-5)/(n+5) for n shingles); in a 60-word
-text it is 51/61 = 0.84. With 64 permutations the estimate has a standard deviation of about 0.03 at 0.9,
-so pairs close to the threshold fall on either side of it.
+Memory: the index holds per kept record a 64 B signature, 36 B of chain links, 9 table slots of 8 B at a load
+of 0.35-0.7 and the record id without its `task_id:` prefix: about 260-300 B, so 1.3-1.5 GB for 5 million
+records; the RSS grew by 550 B per record at 1 million (table doubling and interpreter overhead included),
+2.7 GB for 5 million. datasketch's own `MinHashLSH` (dict storage: a Python set per bucket, a bytes key per
+band) with the same bands grew by 3,200-3,400 B per record, 16 GB for 5 million, and keeps no signature to
+verify candidates with (at its default bands for 0.9, b=3 and r=21, about 1,100 B, but only 29 % of the pairs
+at Jaccard 0.9 become candidates); hence only the MinHash comes from datasketch. Time goes mostly into
+datasketch's SHA-1 of each shingle.
+
+What the figures mean: a planted pair is missed when its estimated similarity falls under the threshold (at
+0.9 none was missed for want of a shared band). With 64 permutations the estimate has a standard deviation
+of about 0.03 at 0.9, so pairs within a few hundredths of the threshold fall on either side; records of one
+template are estimated alike, so at 0.8 with 64 permutations some templates were flagged as a whole (true
+Jaccard 0.54-0.71); 128 permutations remove most of that at twice the memory. A one-word change alters up to
+5 word 5-grams: Jaccard (n-5)/(n+5) for n shingles, a near duplicate at 0.9 only in texts of about 100 words
+or more; in a 60-word text it is 51/61 = 0.84.
 
 Signatures depend on the datasketch version (2.0 changed the default permutation scheme): a build is
 deterministic for a given installation.

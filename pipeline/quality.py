@@ -47,7 +47,7 @@ class QualityConfig:
     languages: bool = True
     language_identifier: str = "py3langid"
     near_duplicates: bool = True
-    near_threshold: float = 0.8
+    near_threshold: float = 0.9
     near_num_perm: int = 64
     near_shingle: int = 5
 

@@ -50,7 +50,10 @@ LONG = (
     "The patient is a sixty-two year old man admitted with crushing chest pain radiating to the left arm, "
     "sweating and nausea for two hours. The electrocardiogram showed ST elevation in the inferior leads and "
     "troponin was raised. He underwent primary angioplasty of the right coronary artery with a drug eluting "
-    "stent and recovered without complications during a five day stay on the cardiology ward."
+    "stent and recovered without complications during a five day stay on the cardiology ward. He was "
+    "discharged on dual antiplatelet therapy with aspirin and ticagrelor for twelve months, a high intensity "
+    "statin, a beta blocker and an angiotensin converting enzyme inhibitor, with a referral to cardiac "
+    "rehabilitation and advice to stop smoking, and a follow-up appointment in the cardiology clinic."
 )
 DEFECTS = {
     "near-duplicate": Record(
