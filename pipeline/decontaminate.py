@@ -60,7 +60,6 @@ import os
 import re
 import tempfile
 import time
-import unicodedata
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -76,6 +75,7 @@ from tqdm import tqdm
 from pipeline import card, taskfile
 from pipeline.model import SPLITS
 from pipeline.output import atomic_write_text
+from pipeline.validation import fold
 
 NGRAM = 13
 #: Characters of CJK text per English word: CJK windows are ceil(CJK_CHARS_PER_WORD * ngram) long.
@@ -118,9 +118,7 @@ class DecontaminationReport:
         return f"{head}{' (' + detail + ')' if detail else ''}; {self.test_inputs} test inputs [{self.seconds:.1f}s]"
 
 
-def normalise(text: str) -> str:
-    """Unicode NFKC, case-folded, whitespace collapsed: the form inputs are compared in."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+normalise = fold  # Unicode NFKC, case-folded, whitespace collapsed: the form inputs are compared in
 
 
 def tokens(normalised: str) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.model import Record, Task
-from pipeline.validation import Bounds, Rules, Violation, check
+from pipeline.validation import Bounds, Rules, Violation, check, fold
 
 #: Outputs shorter than this many words must match exactly for two records to be near duplicates.
 SHORT_OUTPUT_WORDS = 20
@@ -64,11 +63,6 @@ class QualityConfig:
             markup_allowed=frozenset(data.get("markup_allowed") or ()),
         )
         return cls(rules=rules, **{k: v for k, v in data.items() if k in known})
-
-
-def fold(text: str) -> str:
-    """The normal form duplicates are compared in: Unicode NFKC, case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _hash(*parts: str) -> int:

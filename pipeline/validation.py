@@ -6,6 +6,7 @@ has none, absurd lengths, outputs outside a closed task's answers."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from pipeline.model import Record, Task
@@ -46,6 +47,12 @@ class Violation:
     rule: str
     message: str
     value: str
+
+
+def fold(text: str) -> str:
+    """The form duplicates and overlaps are compared in (quality stage, decontamination): Unicode NFKC,
+    case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def normalise(text: str) -> str:
