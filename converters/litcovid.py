@@ -81,21 +81,12 @@ def generate(files: RawFiles) -> Iterator[Item]:
 
 
 def _rows(path: Path, name: str, split: str, seen: dict[str, str]) -> Iterator[Item]:
-    for number, cells in readers.csv_rows(path, name, COLUMNS, lower_header=True):
-        where = f"row {number}"
-        if isinstance(cells, str):
-            yield Rejection(cells, name, where, TASK)
+    for item in readers.keyed_rows(readers.csv_rows(path, name, COLUMNS, lower_header=True), name, TASK, "pmid", seen):
+        if isinstance(item, Rejection):
+            yield item
             continue
-        row = {c: cells[c].strip() for c in COLUMNS}
+        where, row = item
         pmid = row["pmid"]
-        if not pmid:
-            yield Rejection("missing pmid", name, where, TASK)
-            continue
-        where = f"{where} (pmid {pmid})"
-        if pmid in seen:
-            yield Rejection("pmid repeated (an earlier row has it)", name, where, TASK, seen[pmid])
-            continue
-        seen[pmid] = f"{name} {where}"
         try:
             text = forms.fields(title=row["title"], abstract=row["abstract"])
             topics = [_BY_NAME.get(" ".join(t.split()).casefold(), t.strip()) for t in row["label"].split(";")]

@@ -97,21 +97,12 @@ def generate(files: RawFiles) -> Iterator[Item]:
 
 def _rows(path: Path, name: str) -> Iterator[Item]:
     seen: dict[str, str] = {}  # pmid -> line where it was first read
-    for number, cells in readers.csv_rows(path, name, COLUMNS):
-        where = f"row {number}"
-        if isinstance(cells, str):
-            yield Rejection(cells, name, where, TASK)
+    for item in readers.keyed_rows(readers.csv_rows(path, name, COLUMNS), name, TASK, "pmid", seen):
+        if isinstance(item, Rejection):
+            yield item
             continue
-        row = {c: cells[c].strip() for c in COLUMNS}
+        where, row = item
         pmid = row["pmid"]
-        if not pmid:
-            yield Rejection("missing pmid", name, where, TASK)
-            continue
-        where = f"{where} (pmid {pmid})"
-        if pmid in seen:
-            yield Rejection("pmid repeated (an earlier row has it)", name, where, TASK, seen[pmid])
-            continue
-        seen[pmid] = where
         odd = [f"{code}={row[code]!r}" for code, _ in CATEGORIES if row[code] not in _ONE | _ZERO]
         if odd:
             yield Rejection("one-hot category cell is not 0 or 1", name, where, TASK, ", ".join(odd))

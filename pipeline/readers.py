@@ -255,3 +255,27 @@ def csv_rows(
             yield number, "bytes that are not valid in the file's encoding"
         else:
             yield number, dict(zip(header, cells, strict=True))
+
+
+def keyed_rows(
+    rows: Iterable[tuple[int, dict[str, str] | str]], name: str, task_id: str, key: str, seen: dict[str, str]
+) -> Iterator[tuple[str, dict[str, str]] | Rejection]:
+    """The rows of `csv_rows` (cells stripped) with their locator `row N (<key> K)`, each key once: a row
+    that cannot be read, has no key, or repeats a key already in `seen` (possibly from another file) is a
+    Rejection instead. `seen` maps each key to where it was first read."""
+    for number, cells in rows:
+        where = f"row {number}"
+        if isinstance(cells, str):
+            yield Rejection(cells, name, where, task_id)
+            continue
+        row = {column: value.strip() for column, value in cells.items()}
+        value = row.get(key, "")
+        if not value:
+            yield Rejection(f"missing {key}", name, where, task_id)
+            continue
+        where = f"{where} ({key} {value})"
+        if value in seen:
+            yield Rejection(f"{key} repeated (an earlier row has it)", name, where, task_id, seen[value])
+            continue
+        seen[value] = f"{name} {where}"
+        yield where, row
