@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline import forms, ner
+from pipeline import forms, ner, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 _UNPACKED = ("", "chemdner_corpus/")
@@ -138,12 +138,8 @@ def _original(files: RawFiles) -> Iterator[ner.Sentence | Rejection]:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str, str]]:
-    """(number, line, decoding error) for each non-blank line; split on LF only (a stray CR stays in the text)."""
+    """(number, line, decoding problem or "") for each non-blank line; split on LF only."""
     with path.open("rb") as f:
-        for number, raw in enumerate(f, 1):
-            try:
-                line, error = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n"), ""
-            except UnicodeDecodeError as exc:
-                line, error = raw.decode("utf-8", "replace").rstrip("\r\n"), exc.reason
+        for number, line, problem in readers.text_lines(f):
             if line.strip():
-                yield number, line, error
+                yield number, line, problem or ""

@@ -27,8 +27,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from pipeline import forms, readers
 from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
@@ -149,16 +147,5 @@ def _json_lines(path: Path) -> Iterator[tuple[str, dict | str, str | None]]:
 
 
 def _parquet_rows(path: Path, name: str) -> Iterator[tuple[str, dict, None]]:
-    """Rows of a parquet file, streamed a batch at a time; a file without the expected columns is not MedMCQA."""
-    try:
-        table = pq.ParquetFile(path)
-    except Exception as error:  # pyarrow raises ArrowInvalid / OSError for a damaged file
-        raise ValueError(f"{name}: not a readable parquet file: {error}") from error
-    missing = [c for c in COLUMNS if c not in table.schema_arrow.names]
-    if missing:
-        raise ValueError(f"{name}: lacks columns {missing}; has {table.schema_arrow.names}")
-    number = 0
-    for batch in table.iter_batches(batch_size=2048, columns=list(COLUMNS)):
-        for row in batch.to_pylist():
-            number += 1
-            yield f"row {number}", row, None
+    for number, row in readers.parquet_rows(path, name, COLUMNS):
+        yield f"row {number}", row, None
