@@ -12,11 +12,14 @@ from conftest import SAMPLES, SHARED_CORPORA
 
 from pipeline import catalogue, seeds, validation
 from pipeline.build import check_record
-from pipeline.model import MissingRawFiles, Record, Rejection, detect_form
+from pipeline.forms import NO_ENTITY
+from pipeline.model import MissingRawFiles, Record, Rejection, Task, detect_form
 from pipeline.registry import Converter, converters
 from pipeline.schemas import violations
 
 CONVERTERS = sorted(converters())
+#: Closed sets up to this size must be spelled out in every instruction of their task.
+MAX_LISTED_LABELS = 14
 
 
 def run(conv: Converter, raw_dir: Path) -> tuple[list[Record], list[Rejection], list[str]]:
@@ -71,6 +74,20 @@ def test_tasks_match_catalogue(source_id: str) -> None:
         assert seeds.definitions(task.id), f"{task.id}: no seed instructions"
 
 
+TASKS = sorted((t.id, t) for c in converters().values() for t in c.tasks)
+
+
+@pytest.mark.parametrize("task", [t for _, t in TASKS], ids=[i for i, _ in TASKS])
+def test_seeds(task: Task) -> None:
+    """At least 15 hand-written instructions, pairwise distinct (ROUGE-L below 0.7 once the phrases
+    every instruction must repeat are set aside), each naming what the output must look like."""
+    found = seeds.load(task.id)
+    assert found.problems() == []
+    if task.labels and len(task.labels) <= MAX_LISTED_LABELS:
+        unlisted = set(task.labels) - set(found.required)
+        assert not unlisted, f"{task.id}: a closed set this small is named in every instruction; add {unlisted}"
+
+
 @pytest.mark.parametrize("source_id", CONVERTERS)
 def test_bundled_sample(source_id: str) -> None:
     conv = converters()[source_id]
@@ -80,6 +97,8 @@ def test_bundled_sample(source_id: str) -> None:
     assert missing == [], f"the bundled sample should be complete; missing {missing}"
     check_records(conv, records)
     assert {r.task_id for r in records} == set(conv.task_ids), "every declared task yields records"
+    for task_id in {r.task_id for r in records if r.output == NO_ENTITY}:
+        assert NO_ENTITY in seeds.load(task_id).required, f"{task_id}: its instructions must name {NO_ENTITY!r}"
     check_stable(conv, raw_dir, records)
 
 
