@@ -71,7 +71,15 @@ SOURCE = Source(
     ),
 )
 
-TASKS = (Task("bioasq_question_answering", "Question Answering", "Medical Knowledge", tags=("Biomedical", "PubMed")),)
+TASKS = (
+    Task(
+        "bioasq_question_answering",
+        "Question Answering",
+        "Medical Knowledge",
+        tags=("Biomedical", "PubMed"),
+        several_outputs=True,
+    ),
+)
 TASK = TASKS[0].id
 TYPES = ("yesno", "factoid", "list", "summary")
 

@@ -88,7 +88,7 @@ SOURCE = Source(
 _TAGS = ("Biomedical Concepts", "UMLS")
 TASKS = (
     Task("biolord_text_matching", "Text Retrieval", "Medical Knowledge", tags=_TAGS),
-    Task("biolord_summarization", "Text Summarization", "Medical Knowledge", tags=_TAGS),
+    Task("biolord_summarization", "Text Summarization", "Medical Knowledge", tags=_TAGS, several_outputs=True),
     Task("biolord_explanation", "Explanation", "Medical Knowledge", tags=_TAGS),
 )
 MATCHING, SUMMARIZATION, EXPLANATION = (t.id for t in TASKS)

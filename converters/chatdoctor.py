@@ -77,9 +77,23 @@ SOURCE = Source(
 
 DAILY = "Daily Conversation"
 TASKS = (
-    Task("chatdoctor_conversation", "Dialogue", DAILY, tags=("Generated Dialogue", "GenMedGPT-5k")),
-    Task("chatdoctor_healthcaremagic_conversation", "Dialogue", DAILY, tags=("Online Consultation", "HealthCareMagic")),
-    Task("chatdoctor_icliniq_conversation", "Dialogue", DAILY, tags=("Online Consultation", "iCliniq")),
+    Task(
+        "chatdoctor_conversation", "Dialogue", DAILY, tags=("Generated Dialogue", "GenMedGPT-5k"), several_outputs=True
+    ),
+    Task(
+        "chatdoctor_healthcaremagic_conversation",
+        "Dialogue",
+        DAILY,
+        tags=("Online Consultation", "HealthCareMagic"),
+        several_outputs=True,
+    ),
+    Task(
+        "chatdoctor_icliniq_conversation",
+        "Dialogue",
+        DAILY,
+        tags=("Online Consultation", "iCliniq"),
+        several_outputs=True,
+    ),
 )
 
 #: raw file -> (task, field with the patient's message, field with the doctor's reply)

@@ -89,6 +89,7 @@ TASKS = (
         tags=("Chinese", "Consumer Health"),
         input_language="Chinese",
         output_language="Chinese",
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

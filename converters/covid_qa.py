@@ -85,6 +85,7 @@ TASKS = (
         "Question Answering",
         "Medical Knowledge",
         tags=("COVID-19", "Extractive QA", "Scientific Articles"),
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

@@ -94,6 +94,7 @@ TASKS = tuple(
         tags=_TAGS,
         input_language=LANGUAGES[src],
         output_language=LANGUAGES[tgt],
+        several_outputs=True,
     )
     for src, tgt in PAIRS
 )

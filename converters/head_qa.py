@@ -113,6 +113,7 @@ TASKS = (
         tags=("Healthcare Exam",),
         input_language="English",
         output_language="Spanish",
+        several_outputs=True,
     ),
     Task(
         "head_qa_translation_es_en",
@@ -121,6 +122,7 @@ TASKS = (
         tags=("Healthcare Exam",),
         input_language="Spanish",
         output_language="English",
+        several_outputs=True,
     ),
     Task("head_qa_classification", "Text Classification", EXAM, tags=("Healthcare Exam",), labels=LABELS),
     Task(

@@ -60,7 +60,15 @@ SOURCE = Source(
     ),
 )
 
-TASKS = (Task("lima_medical_answer_generation", "Question Answering", "Daily Conversation", tags=("Medical Subset",)),)
+TASKS = (
+    Task(
+        "lima_medical_answer_generation",
+        "Question Answering",
+        "Daily Conversation",
+        tags=("Medical Subset",),
+        several_outputs=True,
+    ),
+)
 TASK = TASKS[0].id
 
 

@@ -106,7 +106,15 @@ SOURCE = Source(
     ),
 )
 
-TASKS = (Task("liveqa_medical_conversation", "Dialogue", "Daily Conversation", tags=("Consumer Health", "NLM")),)
+TASKS = (
+    Task(
+        "liveqa_medical_conversation",
+        "Dialogue",
+        "Daily Conversation",
+        tags=("Consumer Health", "NLM"),
+        several_outputs=True,
+    ),
+)
 TASK = TASKS[0].id
 
 

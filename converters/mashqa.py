@@ -68,7 +68,13 @@ SOURCE = Source(
 )
 
 TASKS = (
-    Task("mashqa_question_answering", "Question Answering", "Medical Knowledge", tags=("Consumer Health", "WebMD")),
+    Task(
+        "mashqa_question_answering",
+        "Question Answering",
+        "Medical Knowledge",
+        tags=("Consumer Health", "WebMD"),
+        several_outputs=True,
+    ),
 )
 TASK = TASKS[0].id
 

@@ -53,7 +53,15 @@ SOURCE = Source(
     ),
 )
 
-TASKS = (Task("medalpaca_flashcard_qa", "Question Answering", "Medical Knowledge", tags=("Flashcards", "Anki")),)
+TASKS = (
+    Task(
+        "medalpaca_flashcard_qa",
+        "Question Answering",
+        "Medical Knowledge",
+        tags=("Flashcards", "Anki"),
+        several_outputs=True,
+    ),
+)
 
 
 def generate(files: RawFiles) -> Iterator[Item]:

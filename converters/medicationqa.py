@@ -62,6 +62,7 @@ TASKS = (
         "Question Answering",
         "Exam",
         tags=("Consumer Health", "Medications"),
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

@@ -66,7 +66,15 @@ SOURCE = Source(
     ),
 )
 
-TASKS = (Task("mediqa_ans_question_answering", "Question Answering", "Medical Knowledge", tags=("Consumer Health",)),)
+TASKS = (
+    Task(
+        "mediqa_ans_question_answering",
+        "Question Answering",
+        "Medical Knowledge",
+        tags=("Consumer Health",),
+        several_outputs=True,
+    ),
+)
 TASK = TASKS[0].id
 
 

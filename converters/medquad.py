@@ -86,7 +86,13 @@ SOURCE = Source(
 )
 
 TASKS = (
-    Task("medquad_question_answering", "Question Answering", "Medical Knowledge", tags=("Consumer Health", "NIH")),
+    Task(
+        "medquad_question_answering",
+        "Question Answering",
+        "Medical Knowledge",
+        tags=("Consumer Health", "NIH"),
+        several_outputs=True,
+    ),
 )
 TASK = TASKS[0].id
 

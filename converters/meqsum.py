@@ -35,6 +35,7 @@ TASKS = (
         "Text Summarization",
         "Medical Knowledge",
         tags=("Consumer Health", "Question Summarization"),
+        several_outputs=True,
     ),
 )
 

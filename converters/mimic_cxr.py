@@ -82,7 +82,7 @@ SOURCE = Source(
 )
 
 TASK = "mimic_cxr_text_summarization"
-TASKS = (Task(TASK, "Text Summarization", "Clinical Text", tags=("Radiology", "X-ray", "Chest")),)
+TASKS = (Task(TASK, "Text Summarization", "Clinical Text", tags=("Radiology", "X-ray", "Chest"), several_outputs=True),)
 
 SPLIT_NAMES = {"train": "train", "validate": "validation", "test": "test"}
 STUDY_COLUMNS = ("subject_id", "study_id", "path")

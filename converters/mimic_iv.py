@@ -81,11 +81,11 @@ def summarization_task(modality: str, region: str | None = None) -> str:
 TASKS = (
     Task(DISCHARGE_TASK, "Text Completion", "Clinical Text", tags=("Discharge Summary", "Discharge Instructions")),
     *(
-        Task(summarization_task(m), "Text Summarization", "Clinical Text", ("Radiology", m))
+        Task(summarization_task(m), "Text Summarization", "Clinical Text", ("Radiology", m), several_outputs=True)
         for m in SUMMARIZED_MODALITIES
     ),
     *(
-        Task(summarization_task(m, r), "Text Summarization", "Clinical Text", ("Radiology", m, r))
+        Task(summarization_task(m, r), "Text Summarization", "Clinical Text", ("Radiology", m, r), several_outputs=True)
         for m in CT_MRI
         for r in REGIONS
     ),

@@ -106,6 +106,7 @@ TASKS = (
         "Text Summarization",
         "Medical Knowledge",
         tags=("Evidence Synthesis", "Systematic Reviews", "Multi-Document"),
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

@@ -62,6 +62,7 @@ TASKS = (
         "Text Summarization",
         "Medical Knowledge",
         tags=("Biomedical Research", "Long Document"),
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

@@ -87,6 +87,7 @@ TASKS = (
         "Text Summarization",
         "Medical Knowledge",
         tags=("Evidence Synthesis", "Randomized Controlled Trials", "Multi-Document"),
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

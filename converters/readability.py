@@ -84,6 +84,7 @@ TASKS = (
         "Text Summarization",
         "Medical Knowledge",
         tags=("Lay Summary", "Plain Language", "Biomedical Research"),
+        several_outputs=True,
     ),
 )
 TASK = TASKS[0].id

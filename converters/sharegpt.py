@@ -76,7 +76,15 @@ SOURCE = Source(
     ),
 )
 
-TASKS = (Task("sharegpt_medical_dialogue", "Dialogue", "Daily Conversation", tags=("Medical Subset", "ChatGPT")),)
+TASKS = (
+    Task(
+        "sharegpt_medical_dialogue",
+        "Dialogue",
+        "Daily Conversation",
+        tags=("Medical Subset", "ChatGPT"),
+        several_outputs=True,
+    ),
+)
 TASK = TASKS[0].id
 
 USER, ASSISTANT = "User", "Assistant"

@@ -77,8 +77,20 @@ SOURCE = Source(
 
 KNOWLEDGE = "Medical Knowledge"
 TASKS = (
-    Task("wikidoc_textbook_qa", "Question Answering", KNOWLEDGE, tags=("WikiDoc", "Living Textbook")),
-    Task("wikidoc_patient_information_qa", "Question Answering", KNOWLEDGE, tags=("WikiDoc", "Patient Information")),
+    Task(
+        "wikidoc_textbook_qa",
+        "Question Answering",
+        KNOWLEDGE,
+        tags=("WikiDoc", "Living Textbook"),
+        several_outputs=True,
+    ),
+    Task(
+        "wikidoc_patient_information_qa",
+        "Question Answering",
+        KNOWLEDGE,
+        tags=("WikiDoc", "Patient Information"),
+        several_outputs=True,
+    ),
 )
 TASK_OF = {"textbook": TASKS[0].id, "patient_information": TASKS[1].id}
 

@@ -23,8 +23,8 @@ from tqdm import tqdm
 from pipeline import __version__, card, output, seeds, taskfile
 from pipeline.decontaminate import decontaminate
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
-from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
-from pipeline.quality import QualityConfig, QualityError, QualityStage
+from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter, add_outputs
+from pipeline.quality import Merge, QualityConfig, QualityError, QualityStage
 from pipeline.registry import Converter, ConverterError, converters
 from pipeline.schemas import is_valid, violations
 from pipeline.splits import hash_split
@@ -143,7 +143,10 @@ def _convert(
     tasks_by_id = {t.id: t for t in conv.tasks}
     stage = QualityStage(quality, tasks_by_id)
     (staging / "quarantine").mkdir()
-    with open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine:
+    with (
+        open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine,
+        open(staging / MERGED_OUTPUTS, "w", encoding="utf-8") as merged,
+    ):
 
         def reject(rule: str, reason: str, raw_file: str, locator: str, task_id: str | None, value: str | None) -> None:
             quarantined[reason_kind(reason)] += 1
@@ -165,15 +168,23 @@ def _convert(
                 continue
             split = item.split or hash_split(source.id, item.group or item.key)
             row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
-            row |= {"input": item.input, "output": item.output, "raw_file": item.raw_file, "locator": item.locator}
+            row |= {"input": item.input, "output": item.output, "outputs": [item.output]}
+            row |= {"raw_file": item.raw_file, "locator": item.locator}
             if (violation := stage.validate(item)) is not None:
                 reject(violation.rule, violation.message, *where, violation.value)
                 continue
             if not is_valid("instance", row):
                 reject("schema", next(violations("instance", row), "schema violation"), *where, item.id)
                 continue
-            if (violation := stage.deduplicate(item)) is not None:
-                reject(violation.rule, violation.message, *where, violation.value)
+            verdict = stage.deduplicate(item)
+            if isinstance(verdict, Merge):
+                seen[item.task_id].add(digest)
+                # Another right answer to an instance already written: kept on disk, not in memory,
+                # until the task's shards are complete and can be given it.
+                merged.write(json.dumps([item.task_id, verdict.into, item.output], ensure_ascii=False) + "\n")
+                continue
+            if verdict is not None:
+                reject(verdict.rule, verdict.message, *where, verdict.value)
                 continue
             seen[item.task_id].add(digest)
             key = (item.task_id, split)
@@ -184,10 +195,13 @@ def _convert(
     report.quality, failures = stage.finish()
     if failures:
         raise QualityError(f"{source.id}: the quality stage refused the build:\n  " + "\n  ".join(failures))
+    extra = _merged_outputs(staging / MERGED_OUTPUTS)
     tasks: dict[str, dict] = {}
     (staging / "tasks").mkdir()
     for task in conv.tasks:
         shards = {s: writers[(task.id, s)].close() for s in SPLITS if (task.id, s) in writers}
+        if task.id in extra:
+            add_outputs([p for paths in shards.values() for p in paths], extra.pop(task.id))
         splits = {
             s: {"instances": writers[(task.id, s)].rows, "files": [p.relative_to(staging).as_posix() for p in paths]}
             for s, paths in shards.items()
@@ -219,6 +233,22 @@ def _convert(
     }
     output.atomic_write_text(output.manifest_path(staging, source.id), json.dumps(manifest, indent=2) + "\n")
     return report
+
+
+#: Spill file of the extra answers of tasks with `several_outputs`, inside the staging folder.
+MERGED_OUTPUTS = ".merged-outputs.jsonl"
+
+
+def _merged_outputs(path: Path) -> dict[str, dict[str, list[str]]]:
+    """task -> instance id -> its further answers, in the order they came, read back from the spill
+    file (which is then deleted). Only tasks that allow several answers have any."""
+    extra: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            task_id, into, answer = json.loads(line)
+            extra[task_id][into].append(answer)
+    path.unlink()
+    return extra
 
 
 def build_all(raw_root: Path, out: Path, **options) -> list[SourceReport]:

@@ -123,6 +123,11 @@ class Task:
     #: joined by ", " (see pipeline.forms). The build quarantines any output outside the set.
     labels: tuple[str, ...] = ()
     multi_label: bool = False
+    #: The task has more than one right answer for one input (several doctors answering one question,
+    #: several reference summaries or translations): records with the same input and different outputs
+    #: become ONE instance whose `outputs` lists them all, as Super-NaturalInstructions has it. Elsewhere
+    #: the same input with another output is a contradiction, reported by the quality stage.
+    several_outputs: bool = False
 
     def allows(self, output: str) -> bool:
         if not self.labels:
@@ -131,6 +136,8 @@ class Task:
         return all(c in self.labels for c in chosen)
 
     def __post_init__(self) -> None:
+        if self.several_outputs and self.labels:
+            raise ValueError(f"task {self.id}: a closed-set task has one right answer per input")
         if self.category not in CATEGORIES:
             raise ValueError(f"task {self.id}: unknown category {self.category!r}")
         if self.domain not in DOMAINS:

@@ -29,6 +29,14 @@ class QualityError(Exception):
     """A task failed the quality stage; the build publishes nothing for its source."""
 
 
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """The record is another right answer to an instance already accepted (a task with
+    `several_outputs`): its output joins that instance's `outputs` instead of making a new one."""
+
+    into: str  # id of the instance that keeps the input
+
+
 @dataclass(frozen=True)
 class QualityConfig:
     """Thresholds of the quality stage; `from_file` reads the same names from YAML."""
@@ -80,6 +88,8 @@ class TaskQuality:
     all_same_output: bool = True
     conflicting_outputs: int = 0  # same input, another output: reported, both kept
     conflict_examples: list[list[str]] = field(default_factory=list)
+    merged_outputs: int = 0  # same input, another output, in a task that allows several: one instance
+    merge_examples: list[list[str]] = field(default_factory=list)
     cross_task_duplicates: int = 0
 
 
@@ -110,20 +120,21 @@ class QualityStage:
         task = self.tasks[record.task_id]
         return self._count(record, check(record, task, self.config.rules) or self._language(record, task))
 
-    def deduplicate(self, record: Record) -> Violation | None:
-        """Exact and near duplicates; a record that passes is accepted (counted for the task checks)."""
-        violation = self._count(record, self._duplicate(record))
-        if violation is None:
+    def deduplicate(self, record: Record) -> Violation | Merge | None:
+        """Exact and near duplicates; a record that passes is accepted (counted for the task checks),
+        or, as another answer to an accepted input, merged into that instance."""
+        verdict = self._count(record, self._duplicate(record))
+        if verdict is None:
             self._accept(record, self.tasks[record.task_id])
-        return violation
+        return verdict
 
-    def check(self, record: Record) -> Violation | None:
+    def check(self, record: Record) -> Violation | Merge | None:
         return self.validate(record) or self.deduplicate(record)
 
-    def _count(self, record: Record, violation: Violation | None) -> Violation | None:
-        if violation is not None:
-            self.state[record.task_id].quarantined[violation.rule] += 1
-        return violation
+    def _count(self, record: Record, verdict: Violation | Merge | None) -> Violation | Merge | None:
+        if isinstance(verdict, Violation):
+            self.state[record.task_id].quarantined[verdict.rule] += 1
+        return verdict
 
     def _language(self, record: Record, task: Task) -> Violation | None:
         if self._audit is None:
@@ -139,7 +150,7 @@ class QualityStage:
                 return Violation("language", f"{name}: {problem}", text[:200])
         return None
 
-    def _duplicate(self, record: Record) -> Violation | None:
+    def _duplicate(self, record: Record) -> Violation | Merge | None:
         task_id, folded_in, folded_out = record.task_id, fold(record.input), fold(record.output)
         pair = _hash(folded_in, folded_out)
         if pair in self._pairs[task_id]:
@@ -160,6 +171,11 @@ class QualityStage:
         seen = self._inputs[task_id].setdefault(_hash(folded_in), (_hash(folded_out), record.id))
         if seen[0] != _hash(folded_out):
             state = self.state[task_id]
+            if self.tasks[task_id].several_outputs:
+                state.merged_outputs += 1
+                if len(state.merge_examples) < 5:
+                    state.merge_examples.append([seen[1], record.id])
+                return Merge(seen[1])
             state.conflicting_outputs += 1
             if len(state.conflict_examples) < 5:
                 state.conflict_examples.append([seen[1], record.id])
@@ -196,6 +212,8 @@ class QualityStage:
                 "quarantine_rate": round(rate, 4),
                 "conflicting_outputs": state.conflicting_outputs,
                 "conflict_examples": state.conflict_examples,
+                "merged_outputs": state.merged_outputs,
+                "merge_examples": state.merge_examples,
                 "cross_task_duplicates": state.cross_task_duplicates,
                 "label_distribution": dict(state.outputs),
                 "label_entropy": None if entropy is None else round(entropy, 4),

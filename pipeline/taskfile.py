@@ -43,9 +43,9 @@ def write(path: Path, head: dict, shards: Iterable[Path]) -> int:
             out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
         out.write('  "Instances": [')
         for shard in shards:
-            for batch in pq.ParquetFile(shard).iter_batches(columns=["id", "input", "output", "split"]):
+            for batch in pq.ParquetFile(shard).iter_batches(columns=["id", "input", "outputs", "split"]):
                 for row in batch.to_pylist():
-                    instance = {"id": row["id"], "input": row["input"], "output": [row["output"]]}
+                    instance = {"id": row["id"], "input": row["input"], "output": row["outputs"]}
                     instance["split"] = row["split"]
                     out.write(("\n    " if count == 0 else ",\n    ") + json.dumps(instance, ensure_ascii=False))
                     count += 1

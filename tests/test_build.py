@@ -71,6 +71,7 @@ def test_all_samples_build_valid_output(samples_out: Path) -> None:
         "split",
         "input",
         "output",
+        "outputs",
         "raw_file",
         "locator",
     }
@@ -259,3 +260,38 @@ def test_a_build_removes_training_rows_that_repeat_another_sources_test_input(tm
     assert [(x["id"], x["overlaps_test_id"], x["how"]) for x in lines] == [
         (f"{TASK}:l1", "pubmedqa_multiple_choice:q1", "exact")
     ]
+
+
+def test_several_right_answers_become_one_instance_with_several_outputs(tmp_path: Path) -> None:
+    """Same input, other output: merged where the task allows several answers (meqsum's several
+    reference summaries), reported and kept apart where it does not."""
+    single = "pubmedqa_question_generation"
+
+    def items(files):
+        yield record("1", text="How do I treat a migraine?", output="Migraine treatment.")
+        yield record("2", text="how do I  treat a MIGRAINE?", output="Treating migraines.")  # folded: same input
+        yield record("3", text="How do I treat a migraine?", output="migraine treatment.")  # exact duplicate
+        yield record("4")
+        yield record("5", text="How do I treat a migraine?", output="Therapy for migraine.")
+        yield record("6", text="One abstract.", output="First question?", task=single)
+        yield record("7", text="One abstract.", output="Second question?", task=single)
+
+    out = tmp_path / "out"
+    report = build_source(
+        make(items, (TASK, single)), raw(tmp_path), out, quality=replace(MECHANICS, max_quarantine_rate=1.0)
+    )
+    assert report.instances[TASK] and sum(report.instances[TASK].values()) == 2
+    assert report.quarantined == {"same input and output as an earlier instance of the task": 1}
+    rows = {r["id"]: r for r in datasets.load_dataset(str(out), TASK)[hash_split("meqsum", "1")]}
+    assert rows[f"{TASK}:1"]["output"] == "Migraine treatment."
+    assert rows[f"{TASK}:1"]["outputs"] == ["Migraine treatment.", "Treating migraines.", "Therapy for migraine."]
+    other = next(r for split in datasets.load_dataset(str(out), TASK).values() for r in split if r["id"].endswith(":4"))
+    assert other["outputs"] == [other["output"]]
+    quality = json.loads((out / "sources" / "meqsum.json").read_text())["quality"]
+    assert quality[TASK]["merged_outputs"] == 2
+    assert quality[TASK]["merge_examples"] == [[f"{TASK}:1", f"{TASK}:2"], [f"{TASK}:1", f"{TASK}:5"]]
+    assert quality[single]["conflicting_outputs"] == 1 and sum(report.instances[single].values()) == 2
+    instances = json.loads((out / "tasks" / f"{TASK}.json").read_text())["Instances"]
+    assert next(i for i in instances if i["id"] == f"{TASK}:1")["output"] == rows[f"{TASK}:1"]["outputs"]
+    assert validate.main(out) == 0
+    assert not list(out.rglob("*merged*")), "the spill file of extra answers does not reach the output"
