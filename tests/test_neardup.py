@@ -52,6 +52,25 @@ def test_defaults_find_one_word_edits_of_long_texts():
         assert near.check("t", f"t:copy{i}", record(edit_one_word(text, seed=i))) == f"t:{i}"
 
 
+@pytest.mark.parametrize("length", [12, 20, 40, 100, 300])
+def test_defaults_find_every_one_word_replacement_whatever_the_length(length):
+    """A word replaced is found at any length from about ten words: at 100 words its Jaccard similarity is
+    right at the 0.9 threshold (half of them were missed on MinHash alone), at 20 words far below it."""
+    near = NearDuplicates()
+    for i in range(300):
+        assert near.check("t", f"t:{i}", record(words(i, length))) is None
+    missed = [i for i in range(300) if near.check("t", f"t:edit{i}", record(edit_one_word(words(i, length), i))) is None]
+    assert missed == []
+
+
+def test_a_replaced_quarter_of_a_long_text_is_not_a_small_edit():
+    near = NearDuplicates()
+    base = words(1, 200)
+    other = base[:150] + words(2, 50)
+    assert near.check("t", "t:1", record(base)) is None
+    assert near.check("t", "t:2", record(other)) is None
+
+
 def test_a_cluster_keeps_the_first_record_and_lists_the_others_in_order():
     near = NearDuplicates(threshold=0.7)
     text = words(1, 80)
@@ -154,11 +173,12 @@ def test_table_keeps_every_key_through_growth_and_wrap_around():
     rng = np.random.default_rng(0)
     signatures = rng.integers(0, 256, size=(3000, 8), dtype=np.uint8)
     keys = [(i << 16) | 0xFFFF for i in range(1, 1501)] + rng.integers(1, 2**32, 1500).tolist()  # half wrap
+    parts = np.zeros(5, np.uint32)
     for i, key in enumerate(keys):
-        index.add(f"t:{i}", [key], signatures[i])
+        index.add(f"t:{i}", [key], signatures[i], parts + i)
     assert len(index.keys) == 8192
     for i, key in enumerate(keys):
-        assert index.find([key], signatures[i], need=8) == i
+        assert index.find([key], signatures[i], 8, parts + i, 8) == i
 
 
 _RUN = """
