@@ -41,7 +41,13 @@ def check_records(conv: Converter, records: list[Record]) -> None:
         violation = validation.check(r, tasks[r.task_id], validation.Rules())
         assert violation is None, (r.id, violation)
         row = {"id": r.id, "task_id": r.task_id, "source_id": conv.source.id, "split": r.split or "train"}
-        row |= {"input": r.input, "output": r.output, "raw_file": r.raw_file, "locator": r.locator}
+        row |= {
+            "input": r.input,
+            "output": r.output,
+            "outputs": [r.output],
+            "raw_file": r.raw_file,
+            "locator": r.locator,
+        }
         assert list(violations("instance", row)) == [], (r.id, list(violations("instance", row)))
 
 
