@@ -59,7 +59,9 @@ def test_defaults_find_every_one_word_replacement_whatever_the_length(length):
     near = NearDuplicates()
     for i in range(300):
         assert near.check("t", f"t:{i}", record(words(i, length))) is None
-    missed = [i for i in range(300) if near.check("t", f"t:edit{i}", record(edit_one_word(words(i, length), i))) is None]
+    missed = [
+        i for i in range(300) if near.check("t", f"t:edit{i}", record(edit_one_word(words(i, length), i))) is None
+    ]
     assert missed == []
 
 
