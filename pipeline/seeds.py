@@ -8,20 +8,24 @@
       - ...
 
 They become the task file's `Definition` field, followed by the accepted LLM rewrites of the
-instruction stage. `required` is what keeps a paraphrase honest: an instruction that no longer
-names the label set or the empty-answer sentence asks the model for a different output.
+instruction stage, cached in `seeds/rewrites/<task_id>.jsonl` (`pipeline.rewrite_cache`).
+`required` is what keeps a paraphrase honest: an instruction that no longer names the label set or
+the empty-answer sentence asks the model for a different output.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import yaml
 
+from pipeline import rewrite_cache
 from pipeline.similarity import MAX_ROUGE_L, rouge_l
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -92,4 +96,26 @@ def load(task_id: str, seeds_dir: Path = SEEDS_DIR) -> Seeds:
 
 
 def definitions(task_id: str, seeds_dir: Path = SEEDS_DIR) -> list[str]:
-    return list(load(task_id, seeds_dir).definitions)
+    """The task's Definition list: its seeds, then the accepted rewrites cached under
+    `<seeds_dir>/rewrites/` in sample order. The build never calls a model; `python -m pipeline
+    rewrite` is what adds rewrites."""
+    seeds = load(task_id, seeds_dir)
+    _announce(seeds_dir)
+    return list(seeds.definitions) + rewrite_cache.accepted(seeds, rewrite_cache.path(task_id, seeds_dir))
+
+
+_announced = False
+
+
+def _announce(seeds_dir: Path) -> None:
+    """Say once per process, not once per task, where the instructions come from when no model is reachable."""
+    global _announced
+    if _announced or os.environ.get("OPENAI_API_KEY"):
+        return
+    _announced = True
+    folder = Path(seeds_dir) / rewrite_cache.FOLDER
+    print(
+        f"instructions: offline (no OPENAI_API_KEY): each task's Definition is its seeds plus the rewrites "
+        f"cached in {folder}",
+        file=sys.stderr,
+    )
