@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import shutil
 import time
+import uuid
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline import __version__, card, output, seeds, taskfile
+from pipeline import __version__, card, fingerprint, output, seeds, taskfile
 from pipeline.decontaminate import decontaminate
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter, add_outputs
 from pipeline.quality import Merge, QualityConfig, QualityError, QualityStage
-from pipeline.registry import Converter, ConverterError, converters
+from pipeline.registry import Converter, ConverterError, converters, get
 from pipeline.schemas import is_valid, violations
 from pipeline.splits import hash_split
 
@@ -35,7 +40,7 @@ class SourceReport:
     """What happened to one source; printed by the CLI and kept in the manifest."""
 
     source_id: str
-    status: str  # built | missing | failed
+    status: str  # built | reused | missing | failed
     form: str = ""
     instances: dict[str, dict[str, int]] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
@@ -44,13 +49,16 @@ class SourceReport:
     quality: dict = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
+    #: Why the source was built ("raw: ori_pqal.json changed", "first build", "forced") or reused
+    #: ("unchanged: raw, code, seeds, config"); see pipeline/fingerprint.py.
+    reason: str = ""
 
     @property
     def total(self) -> int:
         return sum(n for splits in self.instances.values() for n in splits.values())
 
     def summary(self) -> str:
-        if self.status != "built":
+        if self.status not in ("built", "reused"):
             first = self.message.splitlines()[0] if self.message else ""
             return f"{self.source_id}: {self.status}. {first}"
         parts = [f"{self.source_id}: {self.total} instances in {len(self.instances)} tasks ({self.form} form)"]
@@ -64,7 +72,8 @@ class SourceReport:
             parts.append("missing optional files: " + ", ".join(self.missing_files))
         if self.empty_tasks:
             parts.append("tasks without records: " + ", ".join(self.empty_tasks))
-        return "; ".join(parts) + f" [{self.seconds:.1f}s]"
+        why = f"; {self.status}: {self.reason}" if self.reason else ""
+        return "; ".join(parts) + f" [{self.seconds:.1f}s]" + why
 
 
 DEFAULT_QUALITY = QualityConfig()
@@ -98,8 +107,11 @@ def build_source(
     write_card: bool = True,
     quality: QualityConfig = DEFAULT_QUALITY,
     clean_across_sources: bool = True,
+    force: bool = False,
 ) -> SourceReport:
     """Build one source into `out`, replacing that source's previous output and keeping the rest.
+    When the source's raw files, code, seeds and config are those of its previous build and that
+    output is intact, nothing is converted: the report says "reused" (unless `force`).
 
     Raises MissingRawFiles when no declared form of the source is complete in `raw_dir`, and
     QualityError when a task fails the quality stage (then the previous output stays as it was)."""
@@ -107,22 +119,82 @@ def build_source(
     source = conv.source
     files = detect_form(source, Path(raw_dir))
     definitions = {t.id: seeds.definitions(t.id, seeds_dir) for t in conv.tasks}  # fail before the long part
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    config = {"max_shard_bytes": max_shard_bytes, "quality": quality}
+    current = fingerprint.compute(
+        conv.module, files, conv.task_ids, seeds_dir, config, fingerprint.raw_cache(out, source.id)
+    )
+    previous = _read_manifest(out, source.id)
+    why = "forced" if force else _why_rebuild(out, previous, current)
+    if previous is not None and not why:
+        report = _reused(previous)
+        report.seconds = time.monotonic() - started
+        if clean_across_sources:
+            finish(out, [report], write_card=write_card)
+        elif write_card:
+            card.write(out)
+        return report
     output.clean_stale(out, source.id)
     staging = output.staging_dir(out, source.id)
     try:
         report = _convert(conv, files, staging, definitions, max_shard_bytes, quality)
+        _stamp(staging, source.id, current)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # the previous output stays as it was
         raise
+    report.reason = why
     report.seconds = time.monotonic() - started
     output.replace_source(out, staging, source.id)
     if clean_across_sources:
         # A new source's training rows may repeat another source's test inputs (and the reverse).
-        decontaminate(out)
-    if write_card:
+        finish(out, [report], write_card=write_card)
+    elif write_card:
         card.write(out)
     return report
+
+
+def _read_manifest(out: Path, source_id: str) -> dict | None:
+    path = output.manifest_path(out, source_id)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return None  # a damaged manifest: rebuilding replaces it
+
+
+def _why_rebuild(out: Path, previous: dict | None, current: fingerprint.Fingerprint) -> str:
+    """Why the source must be converted again; "" when its previous output can be kept."""
+    if previous is None:
+        return "first build"
+    changed = fingerprint.changes(previous.get("fingerprint"), current)
+    if changed:
+        return "; ".join(changed)
+    problem = fingerprint.output_problem(out, previous)
+    return f"previous output not intact: {problem}" if problem else ""
+
+
+def _reused(manifest: dict) -> SourceReport:
+    """The report of a source kept as it is, from its manifest (counts after any decontamination)."""
+    return SourceReport(
+        manifest["source"]["id"],
+        "reused",
+        form=manifest.get("form", ""),
+        instances={t: {s: v["instances"] for s, v in i["splits"].items()} for t, i in manifest["tasks"].items()},
+        quarantined=dict(manifest.get("quarantined", {}).get("by_reason", {})),
+        missing_files=list(manifest.get("missing_files", [])),
+        empty_tasks=list(manifest.get("empty_tasks", [])),
+        quality=manifest.get("quality", {}),
+        reason="unchanged: " + ", ".join(fingerprint.PARTS),
+    )
+
+
+def _stamp(staging: Path, source_id: str, current: fingerprint.Fingerprint) -> None:
+    """Record the fingerprint in the staged manifest, so it is swapped in with the output it describes."""
+    path = output.manifest_path(staging, source_id)
+    manifest = json.loads(path.read_text(encoding="utf-8")) | {"fingerprint": current}
+    output.atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
 
 
 def _convert(
@@ -251,24 +323,169 @@ def _merged_outputs(path: Path) -> dict[str, dict[str, list[str]]]:
     return extra
 
 
-def build_all(raw_root: Path, out: Path, **options) -> list[SourceReport]:
+def build_all(
+    raw_root: Path,
+    out: Path,
+    *,
+    force: bool = False,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    **options,
+) -> list[SourceReport]:
     """Build every registered source that has a folder with its raw files under `raw_root`;
-    report the others as missing instead of failing on them."""
-    reports = []
-    for source_id, conv in sorted(converters().items()):
-        try:
-            reports.append(
-                build_source(conv, raw_root / source_id, out, write_card=False, clean_across_sources=False, **options)
-            )
-        except MissingRawFiles as missing:
-            reports.append(SourceReport(source_id, "missing", message=str(missing)))
-        except (ValueError, ConverterError, seeds.SeedError, QualityError) as error:
-            # A malformed corpus fails its own source loudly; the other sources still build.
-            reports.append(SourceReport(source_id, "failed", message=str(error)))
-    if any(r.status == "built" for r in reports):
-        decontaminate(out)
-    card.write(out)
+    report the others as missing instead of failing on them. Sources build in parallel (see
+    `build_sources`); decontamination and the card run once, here, after all of them."""
+    reports = build_sources(raw_root, out, force=force, workers=workers, dask_address=dask_address, **options)
+    finish(out, reports)
     return reports
+
+
+def build_sources(
+    raw_root: Path,
+    out: Path,
+    *,
+    force: bool = False,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    **options,
+) -> list[SourceReport]:
+    """Convert every registered source under `raw_root` into `out`, one source per job: on the Dask
+    cluster at `dask_address` if given, else in a pool of `workers` processes (default: one per core;
+    1 builds in this process). Each job stages its own source and swaps it in, touching only the
+    files that source owns, so jobs never write the same path. Reports come in source order.
+
+    A reused source whose rows an earlier decontamination removed against a test task of a source
+    rebuilt now is rebuilt too: that test set may have lost the rows that removed them, and a fresh
+    build of everything would keep those rows."""
+    raw_root, out = Path(raw_root).absolute(), Path(out).absolute()  # workers may have another cwd
+    out.mkdir(parents=True, exist_ok=True)
+    ids = sorted(converters())
+    with _runner(workers, dask_address, len(ids)) as run:
+        reports = run([(s, raw_root / s, force) for s in ids], out, options)
+        again = decontamination_dependents(out, reports)
+        if again:
+            redone = {r.source_id: r for r in run([(s, raw_root / s, True) for s in sorted(again)], out, options)}
+            for report in redone.values():
+                if report.status == "built":
+                    report.reason = again[report.source_id]
+            reports = [redone.get(r.source_id, r) for r in reports]
+    return reports
+
+
+def build_one(source_id: str, raw_dir: Path, out: Path, options: dict, force: bool = False) -> SourceReport:
+    """One source of `build_sources`, in whichever process runs it: the expected failures become the
+    report's status; anything else (a bug) propagates and stops the build."""
+    try:
+        return build_source(
+            get(source_id), raw_dir, out, write_card=False, clean_across_sources=False, force=force, **options
+        )
+    except MissingRawFiles as missing:
+        return SourceReport(source_id, "missing", message=str(missing))
+    except (ValueError, ConverterError, seeds.SeedError, QualityError) as error:
+        # A malformed corpus fails its own source loudly; the other sources still build.
+        return SourceReport(source_id, "failed", message=str(error))
+
+
+Run = Callable[[list[tuple[str, Path, bool]], Path, dict], list[SourceReport]]
+
+
+def default_workers() -> int:
+    """The cores this process may use (its CPU affinity, which containers and `taskset` narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def _runner(workers: int | None, dask_address: str | None, jobs: int) -> Iterator[Run]:
+    if dask_address:
+        from distributed import Client  # only a distributed build needs Dask
+
+        with Client(dask_address) as client:
+
+            def on_cluster(batch: list[tuple[str, Path, bool]], out: Path, options: dict) -> list[SourceReport]:
+                futures = [
+                    client.submit(build_one, s, raw, out, options, force, key=f"build-{s}-{uuid.uuid4().hex}")
+                    for s, raw, force in batch
+                ]
+                try:
+                    return client.gather(futures)
+                except BaseException:
+                    client.cancel(futures)  # running builds finish (their swap is atomic); queued ones do not start
+                    raise
+
+            yield on_cluster
+        return
+    workers = min(workers or default_workers(), jobs)
+    if workers <= 1:
+        yield lambda batch, out, options: [build_one(s, raw, out, options, force) for s, raw, force in batch]
+        return
+    # spawn, not fork: the parent may hold threads (Prefect's API clients, tqdm's monitor) a fork would copy.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+
+        def in_pool(batch: list[tuple[str, Path, bool]], out: Path, options: dict) -> list[SourceReport]:
+            futures = [pool.submit(build_one, s, raw, out, options, force) for s, raw, force in batch]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+        yield in_pool
+
+
+def decontamination_dependents(out: Path, reports: list[SourceReport]) -> dict[str, str]:
+    """Reused sources (-> why they must be rebuilt) that lost rows to a test task of a source built in
+    `reports`, or to a test task no manifest owns any more, according to reports/decontamination.jsonl."""
+    rebuilt = {r.source_id for r in reports if r.status == "built"}
+    reused = {r.source_id for r in reports if r.status == "reused"}
+    lines = out / DECONTAMINATION_LINES
+    if not rebuilt or not reused or not lines.is_file():
+        return {}
+    owner, built_at = {}, {}
+    for manifest in output.read_manifests(out):
+        source_id = manifest["source"]["id"]
+        built_at[source_id] = manifest.get("built_at")
+        owner |= {task_id: source_id for task_id in manifest["tasks"]}
+    found: dict[str, set[str]] = defaultdict(set)
+    with open(lines, encoding="utf-8") as entries:
+        for text in entries:
+            entry = json.loads(text)
+            source_id = entry.get("source_id")
+            if source_id not in reused or entry.get("source_built_at") != built_at.get(source_id):
+                continue  # a row of a source built now, or a line the next decontamination drops
+            test_source = owner.get(entry.get("overlaps_test_task"))
+            if test_source is None or test_source in rebuilt:
+                found[source_id].add(test_source or f"the former task {entry.get('overlaps_test_task')}")
+    return {s: "decontaminated against rebuilt " + ", ".join(sorted(by)) for s, by in found.items() if by}
+
+
+#: Where `decontaminate` lists the rows it removed, one JSON object per line.
+DECONTAMINATION_LINES = "reports/decontamination.jsonl"
+#: The state of the folder (every source's build) the last decontamination ran on.
+_DECONTAMINATED = "decontaminated.json"
+
+
+def finish(out: Path, reports: list[SourceReport], *, write_card: bool = True) -> None:
+    """After sources are built: decontaminate the whole folder (unless it already was, in the state it
+    is in now, e.g. when every source was reused) and write the dataset card."""
+    out = Path(out)
+    if any(r.status in ("built", "reused") for r in reports) or output.read_manifests(out):
+        state = _folder_state(out)
+        if any(r.status == "built" for r in reports) or fingerprint.read_state(out, _DECONTAMINATED) != state:
+            decontaminate(out)
+            fingerprint.write_state(out, _DECONTAMINATED, state)
+    if write_card:
+        card.write(out)
+
+
+def _folder_state(out: Path) -> dict[str, str]:
+    """Each source's build, named by its built_at and fingerprint: what decontamination depends on."""
+    return {
+        m["source"]["id"]: hashlib.sha256(
+            json.dumps([m.get("built_at"), m.get("fingerprint")], sort_keys=True).encode()
+        ).hexdigest()
+        for m in output.read_manifests(out)
+    }
 
 
 def report_json(reports: list[SourceReport]) -> str:

@@ -94,12 +94,12 @@ def build(tmp_path: Path):
     return run
 
 
-def build_planted(build) -> Path:
+def build_planted(build, **options) -> Path:
     """alpha_exam holds the test inputs; beta's tasks hold copies of them in train and validation."""
     alpha = [row("alpha_exam", str(i), text, "test") for i, text in enumerate([EXACT, CASED, PASSAGE, CLEAN_TEST])]
     alpha += [row("alpha_exam", "4", NOTE_A, "test"), row("alpha_exam", "5", NOTE_B, "test")]
     alpha += [row("alpha_exam", f"t{i}", clean(i), "train") for i in range(3)]
-    build("alpha", {"alpha_exam": "English"}, alpha)
+    build("alpha", {"alpha_exam": "English"}, alpha, **options)
     shouted = "  ".join(CASED.upper().split()).replace(" HOSPITAL ", "\n\tＨＯＳＰＩＴＡＬ ")
     beta = [
         row("beta_summary", "exact", EXACT, "train"),
@@ -115,13 +115,13 @@ def build_planted(build) -> Path:
         row("beta_notes", "b", f"Ward round question: {NOTE_B} Discuss briefly.", "train"),
         row("beta_notes", "test-1", clean(14), "test"),
     ]
-    build("beta", {"beta_summary": "English", "beta_notes": "English"}, beta)
+    build("beta", {"beta_summary": "English", "beta_notes": "English"}, beta, **options)
     gamma = [
         row("gamma_zh", "test-1", ZH_TEST, "test"),
         row("gamma_zh", "gram20", f"病例讨论：{ZH_SHARED_20}，其余内容完全不同，需要进一步检查。", "train"),
         row("gamma_zh", "gram19", f"病例讨论：{ZH_SHARED_19}，其余内容完全不同，需要进一步检查。", "train"),
     ]
-    return build("gamma", {"gamma_zh": "Chinese"}, gamma)
+    return build("gamma", {"gamma_zh": "Chinese"}, gamma, **options)
 
 
 def snapshot(folder: Path, pattern: str = "**/*") -> dict[str, str]:
@@ -279,7 +279,7 @@ def test_a_rebuilt_source_is_reported_once(build) -> None:
     out = build_planted(build)
     first = decontaminate(out)
     lines = (out / "reports" / "decontamination.jsonl").read_text().splitlines()
-    build_planted(build)  # every source rebuilt: the contaminated rows are back
+    build_planted(build, force=True)  # every source rebuilt: the contaminated rows are back
     second = decontaminate(out)
     assert second.removed == first.removed
     again = [json.loads(line) for line in (out / "reports" / "decontamination.jsonl").read_text().splitlines()]
