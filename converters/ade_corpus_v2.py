@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _DIRS = ("", "ADE-Corpus-V2/")
 
@@ -61,6 +61,31 @@ SOURCE = Source(
                 RawFile("negative", tuple(d + "ADE-NEG.txt" for d in _DIRS), required=False),
             ),
             "the ADE-Corpus-V2 files DRUG-AE.rel, DRUG-DOSE.rel, ADE-NEG.txt",
+        ),
+    ),
+    # The official Google Sites download is not fetchable by a script; this GitHub copy of ADE-Corpus-V2 is a
+    # third-party mirror (pinned commit; sizes and digests are those of that commit's files).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/trunghlt/AdverseDrugReaction/"
+            "2851af96e26050cf551a2e1f716ff861f7b1059b/ADE-Corpus-V2/DRUG-AE.rel",
+            "ADE-Corpus-V2/DRUG-AE.rel",
+            sha256="542cdc483ccc94927762eaf2c9a8ecac49a6c10037dda2895be6a6e20160f75a",
+            size=1423024,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/trunghlt/AdverseDrugReaction/"
+            "2851af96e26050cf551a2e1f716ff861f7b1059b/ADE-Corpus-V2/DRUG-DOSE.rel",
+            "ADE-Corpus-V2/DRUG-DOSE.rel",
+            sha256="78b46dfcdc1325d7f81e5e01f5a424e380e4b38fafca02f6e8f67064ca73f2db",
+            size=59669,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/trunghlt/AdverseDrugReaction/"
+            "2851af96e26050cf551a2e1f716ff861f7b1059b/ADE-Corpus-V2/ADE-NEG.txt",
+            "ADE-Corpus-V2/ADE-NEG.txt",
+            sha256="8f506c159042ce354fbf26981dc39971dde8f09b1158d94106eab1e516e53fcf",
+            size=2308469,
         ),
     ),
 )

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipeline import forms, ner
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 _UNPACKED = ("AnEM-1.0.4/", "")
 _LISTS = (
@@ -63,6 +63,10 @@ SOURCE = Source(
             ),
             "AnEM-1.0.4: standoff/*.txt + *.ann, development/{train,test}-files.list, test/test-files.list",
         ),
+    ),
+    # NaCTeM's release archive (the URL of the BigBio loader); extracted whole: AnEM-1.0.4/standoff, development, test.
+    downloads=(
+        Download("http://www.nactem.ac.uk/anatomy/data/AnEM-1.0.4.tar.gz", "AnEM-1.0.4.tar.gz", unpack="tar.gz"),
     ),
 )
 

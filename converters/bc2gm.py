@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, ner, pubtator
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 SOURCE = Source(
     id="bc2gm",
@@ -66,6 +66,38 @@ SOURCE = Source(
             "MTL-Bioinformatics-2016 / BioBERT IOB files (token<TAB>B|I|O): BC2GM-IOB/{train,devel,test}.tsv",
         ),
         ner.hf_form("bc2gm_corpus"),
+    ),
+    # The official BioCreative II release (bc2GMtrain_1.1, bc2GMtest_1.0) as kept in original-data/ of
+    # spyysalo/bc2gm-corpus (biocreative.org serves it behind a form); pinned commit, digests of its files.
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/spyysalo/bc2gm-corpus/"
+            "018161681145daf751af037cb890f3a54f62a74d/original-data/train/train.in",
+            "train/train.in",
+            sha256="408f32a796e7aa8ed5b6428c1887e084282b42a02409bba151d0bda3698ca6e3",
+            size=2515605,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/spyysalo/bc2gm-corpus/"
+            "018161681145daf751af037cb890f3a54f62a74d/original-data/train/GENE.eval",
+            "train/GENE.eval",
+            sha256="6f2b01a25d700f1fddcc7dea6a1b722498b5a9ad6cf12b19ec9d36ab3b63ad87",
+            size=626733,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/spyysalo/bc2gm-corpus/"
+            "018161681145daf751af037cb890f3a54f62a74d/original-data/test/test.in",
+            "test/test.in",
+            sha256="dc1b919a143f99d0cb9182a3a26b1c98e46799d052a463d4c212c49532f123fd",
+            size=842987,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/spyysalo/bc2gm-corpus/"
+            "018161681145daf751af037cb890f3a54f62a74d/original-data/test/GENE.eval",
+            "test/GENE.eval",
+            sha256="e6df54b52d337a02a5b11432d132b28c7c657f717e1fe6e8035d3c7b2a18bf4f",
+            size=215118,
+        ),
     ),
 )
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, ner, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 _UNPACKED = ("", "chemdner_corpus/")
 _IOB_DIRS = (
@@ -65,6 +65,24 @@ SOURCE = Source(
         ),
         ner.iob_form(
             _IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Chemical|I-Chemical|O)"
+        ),
+    ),
+    # The MTL-Bioinformatics-2016 IOB copy (pinned commit; digests not recorded: the files were not at hand).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/cambridgeltl/MTL-Bioinformatics-2016/"
+            "df0df02fae6dbb87d88ffcf323b9096528f06f84/data/BC4CHEMD/train.tsv",
+            "BC4CHEMD/train.tsv",
+        ),
+        Download(
+            "https://raw.githubusercontent.com/cambridgeltl/MTL-Bioinformatics-2016/"
+            "df0df02fae6dbb87d88ffcf323b9096528f06f84/data/BC4CHEMD/devel.tsv",
+            "BC4CHEMD/devel.tsv",
+        ),
+        Download(
+            "https://raw.githubusercontent.com/cambridgeltl/MTL-Bioinformatics-2016/"
+            "df0df02fae6dbb87d88ffcf323b9096528f06f84/data/BC4CHEMD/test.tsv",
+            "BC4CHEMD/test.tsv",
         ),
     ),
 )

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline import forms, ner, pubtator
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 SPLITS = (("train", "Training", "train"), ("devel", "Development", "validation"), ("test", "Test", "test"))
 _IOB_NAMES = {"train": ("train.tsv",), "devel": ("devel.tsv", "dev.tsv"), "test": ("test.tsv",)}
@@ -76,6 +76,20 @@ SOURCE = Source(
             ),
             "MTL-Bioinformatics-2016 / BioBERT IOB files (token<TAB>B|I|O), one folder per entity type: "
             "BC5CDR-chem-IOB/ and BC5CDR-disease-IOB/ with {train,devel,test}.tsv",
+        ),
+    ),
+    # CDR_Data.zip of the JHnlp copy of the BioCreative V track 3 release (pinned commit); only the PubTator files.
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/JHnlp/BioCreative-V-CDR-Corpus/"
+            "dd0b3165a94338874979a2a8aaedf74b67466b9c/CDR_Data.zip",
+            "CDR_Data.zip",
+            unpack="zip",
+            members=(
+                ("*CDR_TrainingSet.PubTator.txt", ""),
+                ("*CDR_DevelopmentSet.PubTator.txt", ""),
+                ("*CDR_TestSet.PubTator.txt", ""),
+            ),
         ),
     ),
 )

@@ -46,7 +46,7 @@ from typing import NamedTuple
 import pyarrow.parquet as pq
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="biolord",
@@ -81,6 +81,16 @@ SOURCE = Source(
             "csv",
             (RawFile("train", ("*.csv", "*.csv.gz", "data/*.csv", "data/*.csv.gz"), description="CSV export"),),
             "a CSV export of the same table",
+        ),
+    ),
+    # The Hub copy (gated: accept its terms on the Hub and log in first). Read from the Parquet conversion the Hub
+    # keeps for its viewer; the config/split layout (default/train/) is assumed, not verified here.
+    downloads=(
+        Download(
+            hf_dataset="FremyCompany/BioLORD-Dataset",
+            revision="refs/convert/parquet",
+            files=("default/train/*.parquet",),
+            note="gated on the Hub; the Parquet layout default/train/ is not verified",
         ),
     ),
 )

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 LANGUAGE = "spanish"
 ARCHIVE = "02_CIC_ES.zip"
@@ -69,6 +69,16 @@ SOURCE = Source(
             "hf",
             tuple(readers.hub_parquet(split, split, split) for split in _MEMBERS.values()),
             "the Hugging Face dataset catalonia_independence, config spanish, as Parquet",
+        ),
+    ),
+    # The official repository (pinned commit); the zip is read as it is.
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/ixa-ehu/catalonia-independence-corpus/"
+            "ab1359326cfad0723046719f04cfac57e84c6bac/02_CIC_ES.zip",
+            "02_CIC_ES.zip",
+            sha256="eb717f7074d5a7c9ef596049bab890ca8a1bae9ac0bad12ef70dc3ae09f068ab",
+            size=1070281,
         ),
     ),
 )

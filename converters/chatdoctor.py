@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Source, Task
 from pipeline.readers import qa_pairs
 
 SOURCE = Source(
@@ -71,6 +71,17 @@ SOURCE = Source(
                 ),
             ),
             "the JSON lists of the ChatDoctor release (any subset)",
+        ),
+    ),
+    # GenMedGPT-5k from the official repository (pinned commit). HealthCareMagic-100k.json and iCliniq.json are
+    # Google Drive links only: obtained by hand.
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/Kent0n-Li/ChatDoctor/"
+            "e77bd7ebafbffb6d82be3410cd0d4ebebe75a516/chatdoctor5k.json",
+            "chatdoctor5k.json",
+            sha256="780c1a6aa67d461359ac220c120134429290b1e340545c3ad8954e1aa235d80f",
+            size=3076507,
         ),
     ),
 )

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _ROOTS = ("", "clinical-trials-gov-data/", "clinical-trials-gov-data-main/", "clinical-trials-gov-data-master/")
 _SPLITS = (("train", "train"), ("dev", "validation"), ("test", "test"))
@@ -77,6 +77,15 @@ SOURCE = Source(
                 ),
             ),
             "the SpERT NER files and the brat criteria texts of uw-bionlp/clinical-trials-gov-data",
+        ),
+    ),
+    # The repository at a pinned commit, as GitHub archives it; only the SpERT files and the brat texts are kept.
+    downloads=(
+        Download(
+            "https://github.com/uw-bionlp/clinical-trials-gov-data/archive/62d54af08ba52e8196e664fcec01122a4d4e38ab.tar.gz",
+            "clinical-trials-gov-data.tar.gz",
+            unpack="tar.gz",
+            members=(("*/data/ner/spert/", "data/ner/spert/"), ("*/data/docs/brat/", "data/docs/brat/")),
         ),
     ),
 )

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="cmedqa2",
@@ -78,6 +78,22 @@ SOURCE = Source(
             ),
             "the official zips: question.zip, answer.zip and the three *_candidates.zip split files",
         ),
+    ),
+    # The official repository (pinned commit); the zips are read as they are. Digests of the two files at hand.
+    downloads=tuple(
+        Download(
+            f"https://raw.githubusercontent.com/zhangsheng93/cMedQA2/85feb9278c3ae552c591205cbf3e828368c91f8f/{name}",
+            name,
+            sha256=digest,
+            size=size,
+        )
+        for name, size, digest in (
+            ("question.zip", None, None),
+            ("answer.zip", None, None),
+            ("train_candidates.zip", None, None),
+            ("dev_candidates.zip", 2395726, "3301b55cddbdd512f6960fb4ed72fd27c7b00db2ed3f10e88d0c2764263a379e"),
+            ("test_candidates.zip", 2394296, "d358f5d6b5711a39942e3798f45b5a66887393d1858e88aa1953925e0b630c07"),
+        )
     ),
 )
 

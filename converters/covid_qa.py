@@ -38,7 +38,7 @@ import ijson
 import pyarrow.parquet as pq
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="covid_qa",
@@ -75,6 +75,14 @@ SOURCE = Source(
             "parquet",
             (RawFile("qa", ("covid_qa_deepset/train-*.parquet", "data/train-*.parquet", "train-*.parquet")),),
             "the Hugging Face export deepset/covid_qa_deepset (parquet, one row per question)",
+        ),
+    ),
+    # The final release file of the official repository (pinned commit).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/deepset-ai/COVID-QA/"
+            "fb2eb5e249618457e5359806601086c635c8eb8f/data/question-answering/COVID-QA.json",
+            "COVID-QA.json",
         ),
     ),
 )

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SPLIT_FILES = (("train", "train"), ("validate", "validation"), ("test", "test"))
 
@@ -88,6 +88,18 @@ SOURCE = Source(
             ),
             "the figshare release: the two JSON dictionaries and any of the three patient files",
         ),
+    ),
+    # The English release on figshare (article 22687585), by file id. Ids taken from public download scripts and
+    # not checked here; release_conditions.json was replaced on figshare once (this is the newer file id).
+    downloads=tuple(
+        Download(f"https://ndownloader.figshare.com/files/{file_id}", name, note="figshare file ids not verified")
+        for name, file_id in (
+            ("release_evidences.json", 40278013),
+            ("release_conditions.json", 62561569),
+            ("release_train_patients.zip", 40278019),
+            ("release_validate_patients.zip", 40278022),
+            ("release_test_patients.zip", 40278016),
+        )
     ),
 )
 

@@ -47,7 +47,7 @@ from pathlib import Path
 import ijson
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _DIRS = ("", "src/ontology/", "ontology/")
 _SUBSETS = ("src/ontology/releases/subsets/", "releases/subsets/", "subsets/")
@@ -84,6 +84,15 @@ SOURCE = Source(
             "json",
             (RawFile("ontology", _patterns(".json"), description="DO release in OBO-Graph JSON format"),),
             "OBO-Graph JSON release: doid.json, or releases/subsets/*.json",
+        ),
+    ),
+    # The OBO release in the official repository at a pinned commit (data-version 2026-07-31); the PURL
+    # http://purl.obolibrary.org/obo/doid.obo always serves the newest one instead.
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/DiseaseOntology/HumanDiseaseOntology/"
+            "9fbefd6651b79526165453395d06c8fd4bfe4247/src/ontology/doid.obo",
+            "doid.obo",
         ),
     ),
 )

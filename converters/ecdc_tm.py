@@ -36,7 +36,7 @@ from xml.etree import ElementTree
 
 import ijson
 
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _SNI = {
     "en_sv": "task1395_europa_ecdc_tm_en_sv_translation.json",
@@ -79,6 +79,14 @@ SOURCE = Source(
                 for pair, file in _SNI.items()
             ),
             "Super-NaturalInstructions task files task1395 (en-sv), task1396 (en-de), task1397 (fr-en)",
+        ),
+    ),
+    # The JRC's current address of ECDC-TM.zip (formerly http://optima.jrc.it/Resources/ECDC-TM/ECDC-TM.zip).
+    downloads=(
+        Download(
+            "https://wt-public.emm4u.eu/Resources/ECDC-TM/ECDC-TM.zip",
+            "ECDC-TM.zip",
+            note="the JRC moves this file between hosts; the address is taken from current public scripts",
         ),
     ),
 )

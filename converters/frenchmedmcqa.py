@@ -28,7 +28,7 @@ from pathlib import Path
 import ijson
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="frenchmedmcqa",
@@ -53,6 +53,30 @@ SOURCE = Source(
                 for name, split in (("train", "train"), ("dev", "validation"), ("test", "test"))
             ),
             "the repository's corpus/{train,dev,test}.json lists (any of them)",
+        ),
+    ),
+    # The official repository (pinned commit).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/qanastek/FrenchMedMCQA/"
+            "4e36a4055245feec3218573c9f6bb1a9ecb1756b/corpus/train.json",
+            "corpus/train.json",
+            sha256="7932ffb982f174980c3545ff220091efcf856be0c946fdf077dea788c35e93a3",
+            size=1737510,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/qanastek/FrenchMedMCQA/"
+            "4e36a4055245feec3218573c9f6bb1a9ecb1756b/corpus/dev.json",
+            "corpus/dev.json",
+            sha256="ddd64d9218561fed1c2dcd59ca13c39380ba92953aff253f39ebeb187a420a32",
+            size=238934,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/qanastek/FrenchMedMCQA/"
+            "4e36a4055245feec3218573c9f6bb1a9ecb1756b/corpus/test.json",
+            "corpus/test.json",
+            sha256="f53d1682af74558ed58b74c8b422a78199b1a0d4e7f0d47e532c5b4b3411e35e",
+            size=473227,
         ),
     ),
 )

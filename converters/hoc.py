@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import forms, ner, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _RELEASE = ("", "Hallmarks-of-Cancer-master/", "Hallmarks-of-Cancer/")  # the repository as cloned or unzipped
 _INDEX = ("indexing/HoC/", "data_generation/indexing/HoC/", "")
@@ -89,6 +89,22 @@ SOURCE = Source(
                 for stem, split in _SPLITS
             ),
             "BLURB or BLUE sentence-level train.tsv, dev.tsv, test.tsv",
+        ),
+    ),
+    # The official repository at a pinned commit as GitHub archives it (labels/ and text/ kept), and BLURB's
+    # data_generation.tar.gz for the split lists (indexing/HoC/, the path the BigBio loader reads).
+    downloads=(
+        Download(
+            "https://github.com/sb895/Hallmarks-of-Cancer/archive/3bc6e6deb90cf5bc4f9988c493fe2c32e9b3cf2a.tar.gz",
+            "Hallmarks-of-Cancer.tar.gz",
+            unpack="tar.gz",
+            members=(("*/labels/", "labels/"), ("*/text/", "text/")),
+        ),
+        Download(
+            "https://microsoft.github.io/BLURB/sample_code/data_generation.tar.gz",
+            "data_generation.tar.gz",
+            unpack="tar.gz",
+            members=(("data_generation/indexing/HoC/", "data_generation/indexing/HoC/"),),
         ),
     ),
 )

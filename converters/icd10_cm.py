@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="icd10_cm",
@@ -58,6 +58,24 @@ SOURCE = Source(
                 RawFile("pcs_codes", ("icd10pcs[_-]codes[_-]*.txt", "*/icd10pcs[_-]codes[_-]*.txt"), required=False),
             ),
             "the CMS code files (order files preferred, code files as fallback), any of the four",
+        ),
+    ),
+    # CMS's FY2026 files. CMS renames them every year (and for mid-year updates) and has been seen refusing
+    # non-browser clients: if these fail, download the current ones from the page in `obtain` by hand.
+    downloads=(
+        Download(
+            "https://www.cms.gov/files/zip/2026-code-descriptions-tabular-order.zip",
+            "icd10cm-2026.zip",
+            unpack="zip",
+            members=(("*icd10cm_order_2026.txt", ""),),
+            note="CMS renames these files yearly; not verified from here",
+        ),
+        Download(
+            "https://www.cms.gov/files/zip/2026-icd-10-pcs-order-file-long-and-abbreviated-titles.zip",
+            "icd10pcs-2026.zip",
+            unpack="zip",
+            members=(("*icd10pcs_order_2026.txt", ""),),
+            note="CMS renames these files yearly; not verified from here",
         ),
     ),
 )

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _BLOCK = "[0-9][0-9][0-9]-[A-Z].jsonl"  # 116-A.jsonl; excludes 116-A_metadata.jsonl and 116-A_translate.jsonl
 
@@ -55,6 +55,15 @@ SOURCE = Source(
             "jsonl",
             (RawFile("questions", (f"data/*/{_BLOCK}", f"*/{_BLOCK}", _BLOCK), description="one file per block"),),
             "the repository's data/<year>/<exam>-<block>.jsonl files",
+        ),
+    ),
+    # The official repository at a pinned commit as GitHub archives it; its data/ folder is kept.
+    downloads=(
+        Download(
+            "https://github.com/jungokasai/IgakuQA/archive/2bc4c3d159cf5505f6253d24a909fbd53237e239.tar.gz",
+            "IgakuQA.tar.gz",
+            unpack="tar.gz",
+            members=(("*/data/", "data/"),),
         ),
     ),
 )

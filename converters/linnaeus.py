@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, ner, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 _UNPACKED = ("", "linnaeus-corpus-data/", "manual-corpus-species-1.1/", "manual-corpus-species-1.0/")
 _SPLIT_LISTS = ("split/", "linnaeus-corpus/split/")
@@ -68,6 +68,31 @@ SOURCE = Source(
             _IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT sentence-split IOB files (token<TAB>B-Species|I-Species|O)"
         ),
         ner.hf_form("linnaeus"),
+    ),
+    # LINNAEUS v1.1 as mirrored (CC BY 4.0) in spyysalo/linnaeus-corpus-data (the SourceForge original,
+    # manual-corpus-species-1.1.tar.gz, sits behind SourceForge's mirror redirects), and the train/devel/test
+    # document lists of spyysalo/linnaeus-corpus; both at pinned commits.
+    downloads=(
+        Download(
+            "https://github.com/spyysalo/linnaeus-corpus-data/archive/274ef6ed11178320832f58f8cca158a93889aeda.tar.gz",
+            "linnaeus-corpus-data.tar.gz",
+            unpack="tar.gz",
+            members=(("*/tags.tsv", "tags.tsv"), ("*/txt/", "txt/")),
+        ),
+        *(
+            Download(
+                "https://raw.githubusercontent.com/spyysalo/linnaeus-corpus/"
+                f"f75269c93b887d256061faf1339628b1c7e472db/split/{name}",
+                f"split/{name}",
+                sha256=digest,
+                size=size,
+            )
+            for name, size, digest in (
+                ("train.txt", 589, "c860806e7fcd56ea1b6011fb5e53e613324d5f47370c5722313d0edcf9a3e259"),
+                ("devel.txt", 201, "c9b8aface0f42f463fc5419eeb7418bdd453a9f04c8b7ed2c7b28ba2d6d4966b"),
+                ("test.txt", 390, "f42b6bf1f846c341cc71ee67ff43ec6a15167442f1067f231e05cc6ab2e1fc4e"),
+            )
+        ),
     ),
 )
 

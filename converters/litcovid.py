@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _DIRS = ("", "biocreative/")
 _FILES = (("test", "Test-GS", "test"), ("dev", "Dev", "validation"), ("train", "Train", "train"))  # read order
@@ -54,6 +54,11 @@ SOURCE = Source(
             ),
             "the BioCreative VII Track 5 CSV files (Train, Dev, Test-GS)",
         ),
+    ),
+    # NCBI's FTP site over HTTPS (the BioCreative VII Track 5 release, as the BigBio loader reads it).
+    downloads=tuple(
+        Download(f"https://ftp.ncbi.nlm.nih.gov/pub/lu/LitCovid/biocreative/{name}", name)
+        for name in ("BC7-LitCovid-Train.csv", "BC7-LitCovid-Dev.csv", "BC7-LitCovid-Test-GS.csv")
     ),
 )
 

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 from pipeline.readers import Utf8Stream, has_bad_bytes
 
 _TRAIN = "TREC-2017-LiveQA-Medical-Train-{}.xml"
@@ -102,6 +102,38 @@ SOURCE = Source(
             "hf",
             (readers.hub_parquet("train", "train", "train"), readers.hub_parquet("test", "test", "test")),
             "the Hugging Face dataset truehealth/liveqa as Parquet (one row per question-answer pair)",
+        ),
+    ),
+    # The official repository: the test file at the current head, the training files from the last commit that
+    # had them (they were deleted on 2024-11-27; see `obtain`). Digests of those commits' files.
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/abachaa/LiveQA_MedicalTask_TREC2017/"
+            "3f5a42ccbaa0b8ff1c665a6dc23785740ab0f09f/TestDataset/TREC-2017-LiveQA-Medical-Test-Questions-w-summaries.xml",
+            "TestDataset/TREC-2017-LiveQA-Medical-Test-Questions-w-summaries.xml",
+            sha256="f6384fcf03e9b1bd0d9a15f6ea1a1aafc9491082e63fef0922ae2d6bc451805b",
+            size=266041,
+        ),
+        *(
+            Download(
+                "https://raw.githubusercontent.com/abachaa/LiveQA_MedicalTask_TREC2017/"
+                f"74d361222a641703edd9874211cd84081bf1b042/TrainingDatasets/{name}",
+                f"TrainingDatasets/{name}",
+                sha256=digest,
+                size=size,
+            )
+            for name, size, digest in (
+                (
+                    "TREC-2017-LiveQA-Medical-Train-1.xml",
+                    649241,
+                    "04b307031ab9d2ff0b2e8593f6c7e2313aa86e3da25dabd85ffc051ea431b4d7",
+                ),
+                (
+                    "TREC-2017-LiveQA-Medical-Train-2.xml",
+                    312808,
+                    "7f7d0466829227cfd830fd8d83d99064868f927b943079ae3c4fffe18dbde47b",
+                ),
+            )
         ),
     ),
 )

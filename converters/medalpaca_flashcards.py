@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Source, Task
 from pipeline.readers import qa_pairs
 
 _FILE = "medical_meadow_wikidoc_medical_flashcards.json"
@@ -49,6 +49,12 @@ SOURCE = Source(
                 ),
             ),
             "the Hugging Face JSON file",
+        ),
+    ),
+    downloads=(
+        Download(
+            hf_dataset="medalpaca/medical_meadow_medical_flashcards",
+            files=("medical_meadow_wikidoc_medical_flashcards.json",),
         ),
     ),
 )

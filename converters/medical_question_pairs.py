@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="medical_question_pairs",
@@ -47,6 +47,16 @@ SOURCE = Source(
             "hf",
             (readers.hub_parquet("pairs", "train", None),),
             "the Hugging Face dataset medical_questions_pairs as Parquet (dr_id, question_1, question_2, label)",
+        ),
+    ),
+    # The official repository (pinned commit).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/curai/medical-question-pair-dataset/"
+            "6c7f7fd7a53cedc6fec105c0c6cb78f2e9a82cd1/mqp.csv",
+            "mqp.csv",
+            sha256="94ecd609a9ca9350e1cff2438aa55a034762f01c1a68732aaae3e4be7b03cf57",
+            size=665688,
         ),
     ),
 )

@@ -29,7 +29,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from pipeline import readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="medicationqa",
@@ -52,6 +52,16 @@ SOURCE = Source(
             "hf",
             (readers.hub_parquet("questions", "train", None),),
             "the Hugging Face dataset truehealth/medicationqa as Parquet (the sheet's columns)",
+        ),
+    ),
+    # The official repository (pinned commit).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/abachaa/Medication_QA_MedInfo2019/"
+            "8756adc5f4bb99f6bcff690a13921337d9f9bb7e/MedInfo2019-QA-Medications.xlsx",
+            "MedInfo2019-QA-Medications.xlsx",
+            sha256="4f13d0e3b195bd6a5d72a1872f9118cb5f69fd02c370001695330cfc9e3b5832",
+            size=163497,
         ),
     ),
 )

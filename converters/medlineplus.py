@@ -63,7 +63,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 from pipeline.ner import split_sentences
 from pipeline.readers import Utf8Stream, has_bad_bytes
 
@@ -118,6 +118,8 @@ SOURCE = Source(
             "ghr-summaries.xml and/or saved medlineplus.gov pages (any subset)",
         ),
     ),
+    # The MedlinePlus Genetics bulk XML (NLM). Drugs, encyclopedia and tests have no bulk download: by hand.
+    downloads=(Download("https://medlineplus.gov/download/ghr-summaries.xml", "ghr-summaries.xml"),),
 )
 
 KNOWLEDGE = "Medical Knowledge"

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="medmcqa",
@@ -63,6 +63,13 @@ SOURCE = Source(
                 RawFile("dev", ("data/validation-*.parquet", "validation-*.parquet"), required=False, split="test"),
             ),
             "the Hugging Face export (openlifescienceai/medmcqa): parquet with a 0-based cop",
+        ),
+    ),
+    # The authors' Hugging Face copy (openlifescienceai/medmcqa), Parquet; the original data.zip is on Google Drive.
+    downloads=(
+        Download(
+            hf_dataset="openlifescienceai/medmcqa",
+            files=("data/train-*.parquet", "data/validation-*.parquet"),
         ),
     ),
 )

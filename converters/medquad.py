@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 from pipeline.readers import Utf8Stream, content_key, has_bad_bytes
 
 #: (RawFile name, folder) of the 12 collections, in the release's order.
@@ -81,6 +81,31 @@ SOURCE = Source(
                 for name, folder in FOLDERS
             ),
             "the 12 collection folders of XML Documents (any subset)",
+        ),
+    ),
+    # The official repository at a pinned commit as GitHub archives it; the 12 collection folders are kept.
+    downloads=(
+        Download(
+            "https://github.com/abachaa/MedQuAD/archive/577bd37b96c02d1833b2c9eed2de9f96964e96cb.tar.gz",
+            "MedQuAD.tar.gz",
+            unpack="tar.gz",
+            members=tuple(
+                (f"*/{folder}/", f"{folder}/")
+                for folder in (
+                    "1_CancerGov_QA",
+                    "2_GARD_QA",
+                    "3_GHR_QA",
+                    "4_MPlus_Health_Topics_QA",
+                    "5_NIDDK_QA",
+                    "6_NINDS_QA",
+                    "7_SeniorHealth_QA",
+                    "8_NHLBI_QA_XML",
+                    "9_CDC_QA",
+                    "10_MPlus_ADAM_QA",
+                    "11_MPlusDrugs_QA",
+                    "12_MPlusHerbsSupplements_QA",
+                )
+            ),
         ),
     ),
 )

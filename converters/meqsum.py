@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from openpyxl import load_workbook
 
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="meqsum",
@@ -25,6 +25,16 @@ SOURCE = Source(
             "xlsx",
             (RawFile("questions", ("MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx", "*.xlsx")),),
             "the official Excel release (columns File, CHQ, Summary)",
+        ),
+    ),
+    # The official repository (pinned commit).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/abachaa/MeQSum/"
+            "51e36cf65c12602333b6fdc3ae8ecf10430529f7/MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+            "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+            sha256="abedd939d5014306ca576522416bf69103e85dc8fcf1668a4099e8b84a39eeea",
+            size=216310,
         ),
     ),
 )

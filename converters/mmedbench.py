@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 #: language file stem -> the exam MMedBench took it from
 LANGUAGES = {
@@ -85,6 +85,7 @@ SOURCE = Source(
             "the unzipped archive: MMedBench/Train/<Language>.jsonl and MMedBench/Test/<Language>.jsonl",
         ),
     ),
+    downloads=(Download(hf_dataset="Henrychur/MMedBench", files=("MMedBench.zip",)),),
 )
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 
 from converters import rct_summarization
 from pipeline import forms, ner, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 
 def _mslr(part: str, kind: str, split: str, what: str, required: bool) -> RawFile:
@@ -96,6 +96,15 @@ SOURCE = Source(
                 RawFile("sample", ("sample.json",), False, None, "the repository's example review (one JSON object)"),
             ),
             "ms_data_2021-04-12.zip: {training,validation,testing}_reviews.jsonl, or the repository's sample.json",
+        ),
+    ),
+    # MSLR 2022 (allenai/mslr-shared-task): its archive holds mslr_data/ms2/ and mslr_data/cochrane/; ms2/ is kept.
+    downloads=(
+        Download(
+            "https://ai2-s2-mslr.s3.us-west-2.amazonaws.com/mslr_data.tar.gz",
+            "mslr_data.tar.gz",
+            unpack="tar.gz",
+            members=(("*/ms2/", "mslr_data/ms2/"),),
         ),
     ),
 )

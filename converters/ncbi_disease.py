@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline import forms, ner, pubtator
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 SPLITS = (("train", "train"), ("devel", "validation"), ("test", "test"))
 _ORIGINAL = {"train": "NCBItrainset_corpus.txt", "devel": "NCBIdevelopset_corpus.txt", "test": "NCBItestset_corpus.txt"}
@@ -63,6 +63,11 @@ SOURCE = Source(
         ),
         ner.iob_form(_IOB_DIRS, "MTL-Bioinformatics-2016 / BioBERT IOB files (token<TAB>B|I|O): NCBI-disease-IOB/"),
         ner.hf_form("ncbi_disease"),
+    ),
+    # NCBI's three zips (each holds its NCBI*_corpus.txt), extracted whole.
+    downloads=tuple(
+        Download(f"https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/{name}.zip", f"{name}.zip", unpack="zip")
+        for name in ("NCBItrainset_corpus", "NCBIdevelopset_corpus", "NCBItestset_corpus")
     ),
 )
 

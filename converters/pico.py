@@ -29,7 +29,7 @@ from pathlib import Path
 import ijson
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 #: Where users leave the repository: its data/ folder, the clone, or GitHub's zip download.
 _DATA = ("data/", "pico-annotation/data/", "pico-annotation-master/data/", "")
@@ -61,6 +61,37 @@ SOURCE = Source(
                 ),
             ),
             "the pico-annotation repository's data/: sentences.json + SenSupport annotation files",
+        ),
+    ),
+    # The official repository (pinned commit).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/Markus-Zlabinger/pico-annotation/"
+            "63358b6bd99826a3607ff7ce78c7e8bbdd5ceed5/data/sentences.json",
+            "data/sentences.json",
+            sha256="bb73b64fa993420e9826f284e36176cd3d499f97ea199731b31fb7cbf32ffaf1",
+            size=70101,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/Markus-Zlabinger/pico-annotation/"
+            "63358b6bd99826a3607ff7ce78c7e8bbdd5ceed5/data/annotations/participants_sensupport.json",
+            "data/annotations/participants_sensupport.json",
+            sha256="72369a1c8c630cb4d3043ad181aca1901ce02189f5db417d99cc7e3615537744",
+            size=673134,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/Markus-Zlabinger/pico-annotation/"
+            "63358b6bd99826a3607ff7ce78c7e8bbdd5ceed5/data/annotations/interventions_sensupport.json",
+            "data/annotations/interventions_sensupport.json",
+            sha256="f675c0c9a79c99ee870d65894b68872faf7f0ef8f9682b172db725e4e37b2685",
+            size=675284,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/Markus-Zlabinger/pico-annotation/"
+            "63358b6bd99826a3607ff7ce78c7e8bbdd5ceed5/data/annotations/outcomes_sensupport.json",
+            "data/annotations/outcomes_sensupport.json",
+            sha256="e79bf88e5b72f06e1c57bc118bb3814337c82d539d69fad8fb86f92e85597ace",
+            size=675284,
         ),
     ),
 )

@@ -52,7 +52,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _DIRS = ("", "datasets/", "PMC-Patients/")
 _META = ("", "meta/", "PMC-Patients-MetaData/")
@@ -99,6 +99,8 @@ SOURCE = Source(
             "PMC-Patients.csv, the Hugging Face export (age and relations serialised as text)",
         ),
     ),
+    # The authors' Hub copy. The split PMID lists are not fetched (see `obtain`): without them the hash split is used.
+    downloads=(Download(hf_dataset="zhengyun21/PMC-Patients", files=("PMC-Patients.csv",)),),
 )
 
 #: The candidates of a retrieval instance and how many of them may be similar patients.

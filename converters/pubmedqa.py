@@ -17,7 +17,7 @@ import ijson
 import pyarrow.parquet as pq
 
 from pipeline import forms
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="pubmedqa",
@@ -55,6 +55,17 @@ SOURCE = Source(
             ),
             "the Hugging Face dataset qiaojin/PubMedQA (pubmed_qa) as Parquet: pqa_labeled, pqa_artificial, "
             "pqa_unlabeled",
+        ),
+    ),
+    # PQA-L from the official repository (pinned commit). PQA-A and PQA-U are Google Drive links: by hand (or
+    # use the hf form with the authors' Hub copy qiaojin/PubMedQA instead).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/pubmedqa/pubmedqa/"
+            "1cbae8e92f72f20c8d3747cbb3bf5bc53554d997/data/ori_pqal.json",
+            "ori_pqal.json",
+            sha256="8b3276be8942ebbd77f3ddcda12c1749bf0e490045a736fd8438ee40cf37a41d",
+            size=2584787,
         ),
     ),
 )

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from pipeline import forms, ner, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 _SPLITS = (("train", "train"), ("dev", "validation"), ("test", "test"))
 _DIRS = ("Radiopaedia/", "RaTE-NER/Radiopaedia/", "")
@@ -66,6 +66,10 @@ SOURCE = Source(
             ),
             "RaTE-NER span files (JSON Lines: sentences, ner) of the Radiopaedia part",
         ),
+    ),
+    # The authors' Hub dataset; only the Radiopaedia part (the MIMIC_IV part is MIMIC-derived and not used).
+    downloads=(
+        Download(hf_dataset="Angelakeke/RaTE-NER", files=tuple(f"Radiopaedia/{name}_span.json" for name, _ in _SPLITS)),
     ),
 )
 

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 #: File name prefix -> split.
 SPLITS = {"train": "train", "dev": "validation", "test": "test"}
@@ -78,6 +78,24 @@ SOURCE = Source(
             ),
             "the repository's CSV files: {train,dev,test}-inputs.csv and {train,dev,test}-targets.csv",
         ),
+    ),
+    # The official repository (pinned commit). Digests of the target files; the input files were not at hand.
+    downloads=tuple(
+        Download(
+            "https://raw.githubusercontent.com/bwallace/RCT-summarization-data/"
+            f"de10c2712873efa1733859f2d7113af60427d7b2/{name}",
+            name,
+            sha256=digest,
+            size=size,
+        )
+        for name, size, digest in (
+            ("train-inputs.csv", None, None),
+            ("train-targets.csv", 1785037, "558718e9588c714de4159b3817d52faf51114f0a8babd8b312e64bd7910ba28e"),
+            ("dev-inputs.csv", None, None),
+            ("dev-targets.csv", 230267, "ca8062280ffa8c12293ee20e34c142c1a3e315f06aed7b5c166c32c09a358bd1"),
+            ("test-inputs.csv", None, None),
+            ("test-targets.csv", 223814, "b11f08cb9e7a8006ae561598bbe4b0dd622872650f59b916c07f032ff3d9cd84"),
+        )
     ),
 )
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, readers
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 
 SOURCE = Source(
     id="rumedbench",
@@ -58,6 +58,30 @@ SOURCE = Source(
                 for name, split in (("train", "train"), ("dev", "validation"), ("test", "test"))
             ),
             "the RuMedDaNet JSON Lines files of the RuMedBench repository (any of train/dev/test)",
+        ),
+    ),
+    # The first author's original repository (pinned commit; it now points to sb-ai-lab/MedBench).
+    downloads=(
+        Download(
+            "https://raw.githubusercontent.com/pavel-blinov/RuMedBench/"
+            "dd56a60faf55994ba402615c4067f0652ea0d2bb/data/RuMedDaNet/train_v1.jsonl",
+            "data/RuMedDaNet/train_v1.jsonl",
+            sha256="d578427338e53635bcf11f4b0aaaa94f1f6dac6cbfffdc15c1440fce7f859de8",
+            size=1184847,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/pavel-blinov/RuMedBench/"
+            "dd56a60faf55994ba402615c4067f0652ea0d2bb/data/RuMedDaNet/dev_v1.jsonl",
+            "data/RuMedDaNet/dev_v1.jsonl",
+            sha256="546531142765f55856f971fb748d6aa15ac51c52607f61f553fb6e8726cf590c",
+            size=290100,
+        ),
+        Download(
+            "https://raw.githubusercontent.com/pavel-blinov/RuMedBench/"
+            "dd56a60faf55994ba402615c4067f0652ea0d2bb/data/RuMedDaNet/test_v1.jsonl",
+            "data/RuMedDaNet/test_v1.jsonl",
+            sha256="995519f1a354978369396870fb23e9ab62f25b60fc3a676bbe78d82edf726443",
+            size=284065,
         ),
     ),
 )

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterator
 
 from pipeline import forms, tagger
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 from pipeline.readers import has_bad_bytes, json_items
 
 _HTML_CLEANED = "sg_90k_part[0-9]_html_cleaned.json"
@@ -72,6 +72,11 @@ SOURCE = Source(
                 ),
             ),
             "the JSON files of the Hugging Face repository anon8231489123/ShareGPT_Vicuna_unfiltered",
+        ),
+    ),
+    downloads=(
+        Download(
+            hf_dataset="anon8231489123/ShareGPT_Vicuna_unfiltered", files=("ShareGPT_V3_unfiltered_cleaned_split.json",)
         ),
     ),
 )

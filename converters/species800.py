@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline import forms, ner
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Rejection, Source, Task
 
 _UNPACKED = ("", "S800-1.0/", "original-data/")  # where users tend to leave the unpacked tarball
 
@@ -52,6 +52,8 @@ SOURCE = Source(
         ),
         ner.hf_form("species_800"),
     ),
+    # The official S800 release from the JensenLab site; its files sit at the top of the archive.
+    downloads=(Download("https://species.jensenlab.org/files/S800-1.0.tar.gz", "S800-1.0.tar.gz", unpack="tar.gz"),),
 )
 
 TASKS = (Task("species800_ner", "Named Entity Recognition", "Medical Knowledge", tags=("Species", "PubMed")),)

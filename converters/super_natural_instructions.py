@@ -42,7 +42,7 @@ from pathlib import Path
 import ijson
 
 from pipeline import catalogue
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Record, Rejection, Source, Task
 from pipeline.readers import Utf8Stream, content_key, question_group, text_problem
 
 #: The Domains that put an SNI task in the medical selection.
@@ -93,6 +93,16 @@ SOURCE = Source(
             ),
             "the repository's tasks/ folder (task JSON files), whole or in part",
         ),
+    ),
+    # The reviewed task files allowed in sni_tasks.csv, from the official repository at a pinned commit (the whole
+    # repository is 3 GB).
+    downloads=tuple(
+        Download(
+            "https://raw.githubusercontent.com/allenai/natural-instructions/"
+            f"e0fd31052b21acea5bd95fb00253e1ee1f5d8259/tasks/{name}",
+            f"tasks/{name}",
+        )
+        for name in ALLOWED
     ),
 )
 

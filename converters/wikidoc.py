@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.model import Item, RawFile, RawFiles, RawForm, Source, Task
+from pipeline.model import Download, Item, RawFile, RawFiles, RawForm, Source, Task
 from pipeline.readers import qa_pairs
 
 _TEXTBOOK = "medical_meadow_wikidoc.json"
@@ -71,6 +71,13 @@ SOURCE = Source(
                 ),
             ),
             "the Hugging Face JSON files (any subset)",
+        ),
+    ),
+    downloads=(
+        Download(hf_dataset="medalpaca/medical_meadow_wikidoc", files=("medical_meadow_wikidoc.json",)),
+        Download(
+            hf_dataset="medalpaca/medical_meadow_wikidoc_patient_information",
+            files=("medical_meadow_wikidoc_patient_information.json",),
         ),
     ),
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline import flat
 from pipeline.model import SPLITS
 from pipeline.output import atomic_write_text, read_manifests
 
@@ -20,7 +21,11 @@ ACCESS_NOTE = {
 }
 
 
-def render(manifests: list[dict]) -> str:
+def render(
+    manifests: list[dict], extra_configs: list[dict] | None = None, *, excluded: dict[str, list[str]] | None = None
+) -> str:
+    """The card of a folder holding `manifests`' sources. `excluded` (restricted source -> its tasks)
+    is what `publish --exclude-restricted` left out: named in the card, never among its configs."""
     tasks = {t: m for m in manifests for t, info in m["tasks"].items() if _splits(info)}
     all_splits = [s for s in SPLITS if any(s in _splits(m["tasks"][t]) for t, m in tasks.items())]
     configs = [
@@ -38,6 +43,7 @@ def render(manifests: list[dict]) -> str:
                 "data_files": [{"split": s, "path": f"data/{task_id}/{s}-*.parquet"} for s in SPLITS if s in splits],
             }
         )
+    configs += extra_configs or []  # the flat SFT export (pipeline.flat), when the folder has one
     licenses = sorted({m["source"]["license"] for m in manifests})
     meta = {
         "pretty_name": "MedS-Ins",
@@ -58,6 +64,9 @@ def render(manifests: list[dict]) -> str:
         "Medical instruction-tuning tasks built from raw corpora by the MedS-Ins pipeline. Each task is a",
         "config; `load_dataset(path)` loads all of them. Every row keeps its provenance (`raw_file`, `locator`).",
         "",
+        f"{len(tasks)} tasks, {_instances(manifests)} instances, from {len(manifests)} sources. Each source keeps its",
+        "own license and access terms (below): check them before using or redistributing a task.",
+        "",
         "## Sources",
         "",
         "| source | license | access | tasks | instances | quarantined | homepage |",
@@ -65,7 +74,7 @@ def render(manifests: list[dict]) -> str:
     ]
     for m in manifests:
         s = m["source"]
-        count = sum(n["instances"] for info in m["tasks"].values() for n in _splits(info).values())
+        count = _instances([m])
         lines.append(
             f"| {s['name']} (`{s['id']}`) | {s['license']} | {ACCESS_NOTE[s['access']]} | {len(m['tasks'])} "
             f"| {count} | {m['quarantined']['total']} | {s['homepage']} |"
@@ -88,11 +97,25 @@ def render(manifests: list[dict]) -> str:
             + ", ".join(f"`{s}`" for s in restricted)
             + ". Do not publish it to a public repository.",
         ]
+    if excluded:
+        lines += [
+            "",
+            "## Not included",
+            "",
+            "These tasks come from sources whose terms forbid redistribution. They were left out of this upload; "
+            "build them from your own copy of the corpus with the MedS-Ins pipeline:",
+            "",
+        ]
+        lines += [f"- `{source}`: " + ", ".join(f"`{t}`" for t in tasks) for source, tasks in sorted(excluded.items())]
     return "\n".join(lines) + "\n"
 
 
+def _instances(manifests: list[dict]) -> int:
+    return sum(n["instances"] for m in manifests for info in m["tasks"].values() for n in _splits(info).values())
+
+
 def write(out: Path) -> None:
-    atomic_write_text(out / "README.md", render(read_manifests(out)))
+    atomic_write_text(out / "README.md", render(read_manifests(out), flat.card_configs(out)))
 
 
 def _splits(task_info: dict) -> dict:

@@ -87,6 +87,60 @@ class RawForm:
     description: str = ""
 
 
+Unpack = Literal["zip", "tar.gz", "gz"]
+UNPACK_KINDS: tuple[str, ...] = ("zip", "tar.gz", "gz")
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file as its owners publish it, and where it lands in the source's raw folder, so that
+    `python -m pipeline download` can lay a corpus out exactly as the converter's RawFile patterns
+    expect. Declared, not coded: a reviewer checks a URL and a path, not a download script.
+
+    Either `url` (HTTP(S); the file is saved at `path`, relative to the raw folder) or `hf_dataset` (a
+    Hugging Face Hub dataset repo; `files` are its file names or glob patterns, saved under `path`,
+    "" being the raw folder itself). `sha256` and `size`, when known, are checked before the file is
+    given its final name; they are left None rather than guessed. An archive (`unpack`) is saved at
+    `path`, extracted and then deleted. `members` says which archive members go where, as
+    (source, destination) pairs tried in order: a source ending in "/" is a folder prefix (a leading
+    "*/" matches any top folder, e.g. the `<repo>-<commit>/` of a GitHub archive) whose contents go
+    below the destination folder; any other source is a glob over member paths, the file going to the
+    destination path, or into it when it is a folder ("" or ending in "/"). No `members`: every member
+    keeps its own path. `note` is shown to the user (a mirror, a URL not verified).
+    """
+
+    url: str = ""
+    path: str = ""
+    sha256: str | None = None
+    size: int | None = None
+    unpack: Unpack | None = None
+    members: tuple[tuple[str, str], ...] = ()
+    hf_dataset: str = ""
+    revision: str = "main"
+    files: tuple[str, ...] = ()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        what = self.url or self.hf_dataset or "download"
+        if bool(self.url) == bool(self.hf_dataset):
+            raise ValueError(f"{what}: declare exactly one of url and hf_dataset")
+        if self.url and not self.path:
+            raise ValueError(f"{what}: a URL download needs the path it lands at")
+        if self.hf_dataset and (self.unpack or self.members or self.sha256 or self.size is not None):
+            raise ValueError(f"{what}: unpack, members, sha256 and size apply to URL downloads only")
+        for rel in (self.path, *(dest for _, dest in self.members)):
+            parts = Path(rel).parts
+            if Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+                raise ValueError(f"{what}: {rel!r} must be a relative path inside the raw folder")
+        if self.unpack is not None and self.unpack not in UNPACK_KINDS:
+            raise ValueError(f"{what}: unpack must be one of {UNPACK_KINDS}, got {self.unpack!r}")
+        if self.members and self.unpack is None:
+            raise ValueError(f"{what}: members need an unpack kind")
+        hexdigits = set("0123456789abcdef")
+        if self.sha256 is not None and (len(self.sha256) != 64 or not set(self.sha256) <= hexdigits):
+            raise ValueError(f"{what}: sha256 must be 64 lower-case hex digits")
+
+
 @dataclass(frozen=True)
 class Source:
     """A raw corpus: who publishes it, under which terms, and which files the converter reads."""
@@ -100,12 +154,17 @@ class Source:
     obtain: str
     forms: tuple[RawForm, ...]
     version: str = ""
+    #: Where the raw files are officially published, for `python -m pipeline download`. Open sources
+    #: only: registration and credentialed corpora are obtained by the user under their own agreement.
+    downloads: tuple[Download, ...] = ()
 
     def __post_init__(self) -> None:
         if self.access not in ACCESS_LEVELS:
             raise ValueError(f"source {self.id}: access must be one of {ACCESS_LEVELS}, got {self.access!r}")
         if not self.forms:
             raise ValueError(f"source {self.id}: declare at least one RawForm")
+        if self.downloads and self.access != "open":
+            raise ValueError(f"source {self.id}: {self.access} corpora are never downloaded by the pipeline")
 
 
 @dataclass(frozen=True)
@@ -251,5 +310,7 @@ def describe_missing(source: Source, raw_dir: Path) -> str:
     }[source.access]
     lines.append(f"Access: {access}; license: {source.license}.")
     lines.append(f"How to obtain: {source.obtain}")
+    if source.downloads:
+        lines.append(f"Or run: python -m pipeline download --source {source.id} --raw-dir {raw_dir}")
     lines.append(f"Homepage: {source.homepage}")
     return "\n".join(lines)

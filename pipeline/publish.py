@@ -1,0 +1,228 @@
+"""`python -m pipeline publish OUT --repo-id ORG/NAME`: an output folder uploaded to a Hugging Face Hub
+dataset repository, behind a license gate.
+
+The gate reads the output's own manifests (`sources/<id>.json` carries each source's access level and
+license), so it judges what is actually in the folder, not what a flag claims:
+
+- Tasks built from registration-only or credentialed sources are refused for a PUBLIC repository,
+  always, with the list of offending tasks and why. `--exclude-restricted` publishes the rest: their
+  data/, tasks/, sources/ and quarantine/ files are left out and the card is regenerated without them.
+- A PRIVATE repository does not make them shareable either. Uploading hands the data to a third party
+  (Hugging Face) and lets every member of the repository read it. The PhysioNet Credentialed Health
+  Data Use Agreement (MIMIC-IV, MIMIC-CXR, MIMIC-IV-ED, MedNLI) forbids sharing the data with anyone
+  not bound by their own agreement, and BioASQ's and SEER's terms forbid redistribution. So restricted
+  tasks are refused for private repositories too, unless the user states, with
+  `--i-have-a-dua-permitting-redistribution`, that an agreement covers it (e.g. an institutional
+  arrangement in which only credentialed members can read the repository); even then a warning naming
+  each restricted source and its terms is printed, and the repository must really be private.
+
+What goes to the Hub: the dataset card README.md (regenerated from the manifests of what is uploaded,
+so its configs never name a task that is not there), data/<task>/*.parquet as listed in the manifests,
+tasks/<task>.json and sources/<source>.json. Not by default: quarantine/ (rejected raw records with
+their raw values: a build diagnostic, not the dataset; `--with-quarantine` adds it for open sources,
+and a restricted source's quarantine never leaves the machine, even under the DUA flag), reports/ and
+stats files (diagnostics of the local build, which would also describe excluded tasks). Remote files
+under data/, tasks/, sources/ and quarantine/ that are not in the upload are deleted in the same
+commit series, so a task re-sharded into fewer files leaves no stale shard for `load_dataset` to read.
+
+The upload is `HfApi.upload_folder` on a staged folder of hard links (copies where the file system
+cannot link): huggingface_hub splits large folders into several commits and resumes an interrupted
+upload when run again. Authentication is the library's: HF_TOKEN or `hf auth login`; the token is
+never taken on the command line, printed or written, and log records pass through `pipeline.redact`.
+`--dry-run` prints exactly which local file goes to which repository path and uploads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import card
+from pipeline.output import read_manifests
+from pipeline.redact import mask
+
+RESTRICTED = card.RESTRICTED
+SYNCED_FOLDERS = ("data/*", "tasks/*", "sources/*", "quarantine/*")
+DUA_FLAG = "--i-have-a-dua-permitting-redistribution"
+REASONS = {
+    "credentialed": "credentialed access: its data use agreement forbids sharing the data, or anything derived "
+    "that contains it, with anyone not bound by their own agreement",
+    "registration": "registration-only access: the provider's terms forbid redistribution",
+}
+
+
+class PublishError(Exception):
+    """The output folder cannot be published as asked; the message says why and what to do."""
+
+
+class GateError(PublishError):
+    """Restricted tasks in an upload that may not carry them."""
+
+    def __init__(self, message: str, offending: list[tuple[str, str, str, str]]):
+        super().__init__(message)
+        self.offending = offending  # (task_id, source_id, access, license)
+
+
+@dataclass
+class Plan:
+    """Exactly what an upload would send: `files` maps repository paths to local files; the card is
+    generated (`card_text`) and goes to README.md."""
+
+    out: Path
+    repo_id: str
+    private: bool
+    files: dict[str, Path] = field(default_factory=dict)
+    card_text: str = ""
+    sources: list[str] = field(default_factory=list)
+    excluded: dict[str, list[str]] = field(default_factory=dict)  # restricted source -> its tasks left out
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.files.values()) + len(self.card_text.encode())
+
+    def lines(self) -> list[str]:
+        """The dry-run listing: one `local -> repo path` line per file, README.md first."""
+        visibility = "private" if self.private else "public"
+        lines = [
+            f"{len(self.files) + 1} files ({self.total_bytes / 1e6:.1f} MB) to the {visibility} dataset repository "
+            f"{self.repo_id}:",
+            f"  (dataset card generated from {len(self.sources)} source manifests) -> README.md",
+        ]
+        lines += [f"  {local} -> {repo_path}" for repo_path, local in sorted(self.files.items())]
+        for source_id, tasks in sorted(self.excluded.items()):
+            lines.append(f"excluded (restricted source {source_id}): {', '.join(tasks) or 'no tasks'}")
+        lines.append(
+            "remote files under " + ", ".join(f.removesuffix("/*") + "/" for f in SYNCED_FOLDERS) + " that are not "
+            "listed here will be deleted"
+        )
+        return lines
+
+
+def plan(
+    out: Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    exclude_restricted: bool = False,
+    with_quarantine: bool = False,
+    dua_permits_redistribution: bool = False,
+) -> Plan:
+    """Decide what goes where, enforcing the license gate. Raises GateError or PublishError."""
+    out = Path(out)
+    if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise PublishError(f"--repo-id must be ORG/NAME, got {repo_id!r}")
+    manifests = read_manifests(out)
+    if not manifests:
+        raise PublishError(f"{out}: no sources/<id>.json manifests; build into it first (python -m pipeline build)")
+    restricted = [m for m in manifests if m["source"]["access"] in RESTRICTED]
+    offending = [
+        (task_id, m["source"]["id"], m["source"]["access"], m["source"]["license"])
+        for m in restricted
+        for task_id in sorted(m["tasks"])
+    ]
+    result = Plan(out=out, repo_id=repo_id, private=private)
+    if restricted and exclude_restricted:
+        result.excluded = {m["source"]["id"]: sorted(m["tasks"]) for m in restricted}
+        manifests = [m for m in manifests if m not in restricted]
+        if not manifests:
+            raise PublishError(f"{out}: every source in it is restricted; nothing is left to publish")
+    elif restricted:
+        _gate(restricted, offending, repo_id, private, dua_permits_redistribution, result)
+    for manifest in manifests:
+        source = manifest["source"]
+        result.sources.append(source["id"])
+        _add(result, f"sources/{source['id']}.json")
+        for task_id, info in sorted(manifest["tasks"].items()):
+            shards = [f for split in info.get("splits", {}).values() for f in split.get("files", [])]
+            if shards:
+                _add(result, f"tasks/{task_id}.json")
+            for shard in shards:
+                _add(result, shard)
+        quarantine = f"quarantine/{source['id']}.jsonl"
+        if with_quarantine and source["access"] not in RESTRICTED and (out / quarantine).is_file():
+            _add(result, quarantine)
+    result.card_text = card.render(manifests, excluded=result.excluded)
+    return result
+
+
+def _gate(restricted, offending, repo_id: str, private: bool, dua: bool, result: Plan) -> None:
+    listing = "\n".join(
+        f"  - {task} (source {source}: {REASONS[access]}; license: {license})"
+        for task, source, access, license in offending
+    )
+    if not private:
+        raise GateError(
+            f"refusing to publish to the public repository {repo_id}: {len(offending)} tasks come from sources "
+            f"whose terms forbid redistribution:\n{listing}\n"
+            "Publish the other tasks with --exclude-restricted. Restricted tasks never go to a public repository.",
+            offending,
+        )
+    if not dua:
+        raise GateError(
+            f"refusing to upload {len(offending)} restricted tasks to {repo_id}, even as a private repository: "
+            "uploading gives the data to a third party (Hugging Face) and to every reader of the repository, which "
+            f"these terms forbid:\n{listing}\n"
+            f"Use --exclude-restricted, or, only if an agreement explicitly allows this sharing, {DUA_FLAG}.",
+            offending,
+        )
+    for manifest in restricted:
+        source = manifest["source"]
+        result.warnings.append(
+            f"WARNING: uploading {len(manifest['tasks'])} tasks of {source['id']} ({source['license']}) to the "
+            f"private repository {repo_id} on the strength of {DUA_FLAG}. Only people covered by that agreement "
+            "may ever be given access to the repository; its quarantine file stays local."
+        )
+
+
+def _add(result: Plan, rel: str) -> None:
+    local = result.out / rel
+    if not local.is_file():
+        raise PublishError(
+            f"{result.out}: the manifests list {rel}, which is missing; the folder is incomplete (rebuild the source, "
+            "or run python -m pipeline decontaminate to bring the manifests in line)"
+        )
+    result.files[rel] = local
+
+
+def stage(result: Plan, folder: Path) -> Path:
+    """Lay the plan out in `folder` (hard links; copies across file systems) with the generated card."""
+    for repo_path, local in result.files.items():
+        target = folder / repo_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(local, target)
+        except OSError:
+            shutil.copy2(local, target)
+    (folder / "README.md").write_text(result.card_text, encoding="utf-8")
+    return folder
+
+
+def upload(result: Plan, *, commit_message: str | None = None, endpoint: str | None = None):
+    """Create the dataset repository if needed, check its visibility, and upload the staged plan with
+    huggingface_hub. Returns the CommitInfo of the last commit."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = HfApi(endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None)
+    try:
+        api.create_repo(result.repo_id, repo_type="dataset", private=result.private, exist_ok=True)
+        if result.private and not api.repo_info(result.repo_id, repo_type="dataset").private:
+            raise PublishError(
+                f"{result.repo_id} already exists and is PUBLIC: --private does not change an existing repository. "
+                "Make it private on the Hub (Settings) first, or choose another --repo-id."
+            )
+        with tempfile.TemporaryDirectory(prefix=f".{result.out.name}-publish-", dir=result.out.parent) as tmp:
+            folder = stage(result, Path(tmp))
+            return api.upload_folder(
+                repo_id=result.repo_id,
+                repo_type="dataset",
+                folder_path=folder,
+                commit_message=commit_message or f"MedS-Ins: {len(result.sources)} sources from the pipeline",
+                delete_patterns=list(SYNCED_FOLDERS),
+            )
+    except HfHubHTTPError as error:
+        raise PublishError(f"{result.repo_id}: the Hub refused the upload: {mask(str(error))}") from None
