@@ -1,4 +1,4 @@
-"""`python -m pipeline list|build|validate`: the command line over the stage functions."""
+"""`python -m pipeline list|build|validate|download|publish|...`: the command line over the stage functions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline import build, catalogue, stats, validate
+from pipeline import build, catalogue, download, flat, publish, redact, stats, validate
 from pipeline.decontaminate import decontaminate
 from pipeline.model import MissingRawFiles, detect_form
 from pipeline.quality import QualityConfig, QualityError
 from pipeline.registry import ConverterError, converters, get
-from pipeline.seeds import SeedError
+from pipeline.rewrite import RewriteConfig, RewriteError, rewrite
+from pipeline.rewrite_cache import RewriteCacheError
+from pipeline.seeds import SEEDS_DIR, SeedError
 
 DEFAULT_RAW = Path("data/raw")
 DEFAULT_OUT = Path("data/output")
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     building.add_argument(
         "--max-quarantine-rate", type=float, help="fail a task when more than this share is quarantined (0.2)"
     )
+    # The flat SFT export (pipeline.flat), written after a successful build.
+    building.add_argument("--flat", action="store_true", help="also write OUT/flat/: one SFT-ready row per instance")
+    building.add_argument("--shots", type=int, default=0, help="with --flat: also a K-shot variant (train cases)")
+    building.add_argument("--flat-seed", type=int, default=0, help="with --flat: seed of the instruction/case draws")
 
     checking = commands.add_parser("validate", help="validate a task JSON file or an output folder")
     checking.add_argument("path", type=Path)
@@ -52,11 +58,40 @@ def main(argv: list[str] | None = None) -> int:
     counting = commands.add_parser("stats", help="tasks and instances of an output folder, per task and in total")
     counting.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
 
+    rewriting = commands.add_parser("rewrite", help="grow each task's Definition list with LLM rewrites of its seeds")
+    whose = rewriting.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--task", action="append", help="a task id (repeatable)")
+    whose.add_argument("--all", action="store_true", help="every registered task")
+    rewriting.add_argument("--target", type=int, required=True, help="definitions wanted per task (seeds included)")
+    rewriting.add_argument("--model", default=RewriteConfig.model, help="chat model (default %(default)s)")
+    rewriting.add_argument("--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL, else OpenAI)")
+    rewriting.add_argument(
+        "--budget", type=float, default=RewriteConfig.budget_usd, help="USD, no request starts past it; -1: no limit"
+    )
+    rewriting.add_argument("--concurrency", type=int, default=RewriteConfig.concurrency)
+    rewriting.add_argument("--rpm", type=float, default=RewriteConfig.requests_per_minute, help="requests a minute")
+    rewriting.add_argument("--max-retries", type=int, default=RewriteConfig.max_retries, help="per request")
+    rewriting.add_argument("--price-in", type=float, default=RewriteConfig.price_input_per_1k, help="USD/1K tokens")
+    rewriting.add_argument("--price-out", type=float, default=RewriteConfig.price_output_per_1k, help="USD/1K tokens")
+    rewriting.add_argument("--seeds-dir", type=Path, default=SEEDS_DIR, help="seeds folder (default: the repository's)")
+    rewriting.add_argument("--dry-run", action="store_true", help="print the requests and their cost; send nothing")
+
+    _add_download_publish(commands)
+
     args = parser.parse_args(argv)
+    if args.command == "download":
+        return _download(args)
+    if args.command == "publish":
+        return _publish(args)
     if args.command == "list":
         return _list(args)
     if args.command == "build":
-        return _build(args)
+        if args.shots and not args.flat:
+            parser.error("--shots needs --flat")
+        code = _build(args)
+        return _flat(args) if code == 0 and args.flat else code
+    if args.command == "rewrite":
+        return _rewrite(args)
     if args.command == "decontaminate":
         report = decontaminate(args.out, ngram=args.ngram)
         removed = sum(report.removed.values())
@@ -87,21 +122,26 @@ def _list(args: argparse.Namespace) -> int:
         ]
         _table(rows + extra)
         return 0
-    rows = [("source", "access", "tasks", "converter", f"raw files in {args.raw_dir}/<source>")]
+    rows = [("source", "access", "tasks", "converter", f"raw files in {args.raw_dir}/<source>", "how to get them")]
     ids = list(catalogue.sources()) + [s for s in convs if s not in catalogue.sources()]
     for source_id in ids:
         entry = catalogue.sources().get(source_id)
         access = convs[source_id].source.access if source_id in convs else entry.access
         n_tasks = len(catalogue.tasks_of(source_id)) or len(convs[source_id].tasks)
         if source_id not in convs:
-            rows.append((source_id, access, str(n_tasks), "no", "-"))
+            rows.append((source_id, access, str(n_tasks), "no", "-", "-"))
             continue
+        source = convs[source_id].source
         try:
-            files = detect_form(convs[source_id].source, args.raw_dir / source_id)
+            files = detect_form(source, args.raw_dir / source_id)
             state = f"found ({files.form.name})" + (f", {len(files.missing)} optional missing" if files.missing else "")
         except MissingRawFiles:
             state = "missing"
-        rows.append((source_id, access, str(n_tasks), "yes", state))
+        if access != "open":
+            how = f"by hand: {access} access (download --source {source_id} says how)"
+        else:
+            how = "download" if source.downloads else f"by hand (download --source {source_id} says how)"
+        rows.append((source_id, access, str(n_tasks), "yes", state, how))
     _table(rows)
     return 0
 
@@ -135,6 +175,156 @@ def _build(args: argparse.Namespace) -> int:
         return 1
     print(report.summary())
     return 0
+
+
+def _flat(args: argparse.Namespace) -> int:
+    """The flat SFT export of the folder just built."""
+    try:
+        report = flat.write_flat(args.out, shots=args.shots, seed=args.flat_seed)
+    except flat.FlatError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+def _rewrite(args: argparse.Namespace) -> int:
+    """LLM rewrites of the seeds: the requests (--dry-run) or the run, with tokens and cost."""
+    task_ids = sorted({t.id for conv in converters().values() for t in conv.tasks}) if args.all else args.task
+    config = RewriteConfig(
+        model=args.model,
+        base_url=args.base_url,
+        concurrency=args.concurrency,
+        requests_per_minute=args.rpm,
+        max_retries=args.max_retries,
+        budget_usd=None if args.budget is None or args.budget < 0 else args.budget,
+        price_input_per_1k=args.price_in,
+        price_output_per_1k=args.price_out,
+    )
+    try:
+        report = rewrite(task_ids, args.target, config=config, dry_run=args.dry_run, seeds_dir=args.seeds_dir)
+    except RewriteError as error:
+        if error.report is not None and error.report.rounds:
+            print(error.report.summary())
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (SeedError, RewriteCacheError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted: every response received is cached in {args.seeds_dir / 'rewrites'}", file=sys.stderr)
+        return 130
+    if args.dry_run:
+        for r in report.planned:
+            print(f"{r.task_id} #{r.index} (seed {r.seed_number}): {r.seed[:100]}")
+        if report.planned:
+            print(f"each request: one user message, {config.prompt!r} followed by a blank line and the seed")
+    print(report.summary())
+    return 0
+
+
+def _add_download_publish(commands: argparse._SubParsersAction) -> None:
+    """The `download` and `publish` subcommands: raw data in, the dataset out (pipeline.download, .publish)."""
+    fetching = commands.add_parser("download", help="fetch the raw files of open-access sources from their owners")
+    which = fetching.add_mutually_exclusive_group(required=True)
+    which.add_argument("--source", help="one source id (a gated one prints how to obtain it, exit code 3)")
+    which.add_argument("--all-open", action="store_true", help="every open source; lists what it did not fetch")
+    fetching.add_argument(
+        "--raw-dir", type=Path, help="--source: that source's folder (default data/raw/ID); --all-open: the root"
+    )
+    fetching.add_argument("--mirror", help="fetch each URL as MIRROR/<host>/<path> (default $MEDS_INS_DOWNLOAD_MIRROR)")
+    fetching.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    publishing = commands.add_parser("publish", help="upload an output folder to a Hugging Face Hub dataset repo")
+    publishing.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
+    publishing.add_argument("--repo-id", required=True, help="ORG/NAME of the dataset repository")
+    publishing.add_argument("--private", action="store_true", help="create the repository private")
+    publishing.add_argument(
+        "--exclude-restricted", action="store_true", help="leave out tasks of registration/credentialed sources"
+    )
+    publishing.add_argument(
+        "--with-quarantine", action="store_true", help="also upload quarantine/ of open sources (raw values)"
+    )
+    publishing.add_argument(
+        publish.DUA_FLAG,
+        dest="dua",
+        action="store_true",
+        help="with --private only: an agreement you hold allows sharing the restricted tasks this way",
+    )
+    publishing.add_argument("--message", help="commit message")
+    publishing.add_argument("--dry-run", action="store_true", help="print which file goes where; upload nothing")
+
+
+def _download(args: argparse.Namespace) -> int:
+    """Open sources fetched, gated ones explained. Exit 0 all fine, 1 a download failed, 2 unknown
+    source, 3 the source must be obtained by hand (gated, or no direct download published)."""
+    say = _masked_printer()
+    options = {"mirror": args.mirror, "progress": not args.no_progress}
+    if args.source:
+        try:
+            source = get(args.source).source
+        except KeyError as error:
+            say(f"error: {error.args[0]}", err=True)
+            return 2
+        result = download.download_source(source, args.raw_dir or DEFAULT_RAW / args.source, **options)
+        say(result.message, err=not result.ok)
+        return 0 if result.ok else 1 if result.status == "failed" else 3
+    root = args.raw_dir or DEFAULT_RAW
+    results, skipped = [], []
+    for source_id, conv in sorted(converters().items()):
+        if conv.source.access != "open" or not conv.source.downloads:
+            skipped.append(conv.source)
+            continue
+        result = download.download_source(conv.source, root / source_id, **options)
+        say(result.message, err=not result.ok)
+        results.append(result)
+    failed = [r.source_id for r in results if not r.ok]
+    say(f"{len(results) - len(failed)} of {len(results)} downloadable sources complete in {root}")
+    say(f"not downloaded ({len(skipped)}): obtain these yourself")
+    for source in skipped:
+        say(download.skipped_summary(source, root / source.id))
+    if failed:
+        say(f"error: failed: {', '.join(failed)}", err=True)
+    return 1 if failed else 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    """The license-gated upload (or its plan, with --dry-run). Exit 0 done, 1 refused or failed."""
+    say = _masked_printer()
+    try:
+        plan = publish.plan(
+            args.out,
+            args.repo_id,
+            private=args.private,
+            exclude_restricted=args.exclude_restricted,
+            with_quarantine=args.with_quarantine,
+            dua_permits_redistribution=args.dua,
+        )
+    except publish.PublishError as error:
+        say(f"error: {error}", err=True)
+        return 1
+    for warning in plan.warnings:
+        say(warning, err=True)
+    say(("dry run, nothing uploaded: " if args.dry_run else "uploading ") + "\n".join(plan.lines()))
+    if args.dry_run:
+        return 0
+    try:
+        commit = publish.upload(plan, commit_message=args.message)
+    except publish.PublishError as error:
+        say(f"error: {error}", err=True)
+        return 1
+    say(f"published: {commit.commit_url}")
+    return 0
+
+
+def _masked_printer():
+    """print, with tokens masked in everything said and in the logs of the libraries used."""
+    redact.install_log_masking()
+
+    def say(text: str, err: bool = False) -> None:
+        print(redact.mask(text), file=sys.stderr if err else sys.stdout)
+
+    return say
 
 
 def _table(rows: list[tuple[str, ...]]) -> None:
