@@ -248,7 +248,7 @@ def _convert(
             if not is_valid("instance", row):
                 reject("schema", next(violations("instance", row), "schema violation"), *where, item.id)
                 continue
-            verdict = stage.deduplicate(item)
+            verdict = stage.deduplicate(item, split)
             if isinstance(verdict, Merge):
                 seen[item.task_id].add(digest)
                 # Another right answer to an instance already written: kept on disk, not in memory,

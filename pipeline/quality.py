@@ -6,6 +6,11 @@ silently shrunken or garbled task never reaches the output.
 
 Memory: the stage keeps 8-byte hashes per accepted record (exact duplicates, conflicting outputs,
 duplicates across tasks) plus the near-duplicate index (see pipeline.neardup), never texts.
+
+Test records are de-duplicated only against test records, and train/validation records only against
+each other: a copy of a test instance in train must never push the test instance out (streams often
+read train first). Such a copy is the decontamination pass's business, which removes the training
+side and never alters a test set.
 """
 
 from __future__ import annotations
@@ -120,16 +125,17 @@ class QualityStage:
         task = self.tasks[record.task_id]
         return self._count(record, check(record, task, self.config.rules) or self._language(record, task))
 
-    def deduplicate(self, record: Record) -> Violation | Merge | None:
+    def deduplicate(self, record: Record, split: str | None = None) -> Violation | Merge | None:
         """Exact and near duplicates; a record that passes is accepted (counted for the task checks),
-        or, as another answer to an accepted input, merged into that instance."""
-        verdict = self._count(record, self._duplicate(record))
+        or, as another answer to an accepted input, merged into that instance. `split` is the record's
+        split when the record does not carry it (hash splits are drawn by the build)."""
+        verdict = self._count(record, self._duplicate(record, split or record.split))
         if verdict is None:
             self._accept(record, self.tasks[record.task_id])
         return verdict
 
-    def check(self, record: Record) -> Violation | Merge | None:
-        return self.validate(record) or self.deduplicate(record)
+    def check(self, record: Record, split: str | None = None) -> Violation | Merge | None:
+        return self.validate(record) or self.deduplicate(record, split)
 
     def _count(self, record: Record, verdict: Violation | Merge | None) -> Violation | Merge | None:
         if isinstance(verdict, Violation):
@@ -150,15 +156,17 @@ class QualityStage:
                 return Violation("language", f"{name}: {problem}", text[:200])
         return None
 
-    def _duplicate(self, record: Record) -> Violation | Merge | None:
+    def _duplicate(self, record: Record, split: str | None) -> Violation | Merge | None:
         task_id, folded_in, folded_out = record.task_id, fold(record.input), fold(record.output)
         pair = _hash(folded_in, folded_out)
-        if pair in self._pairs[task_id]:
+        # Test and non-test records are de-duplicated apart (see the module docstring).
+        part = f"{task_id}\x00test" if split == "test" else task_id
+        if pair in self._pairs[part]:
             return Violation(
                 "exact-duplicate", "same input and output as an earlier instance of the task", record.input[:200]
             )
         if self._near is not None:
-            earlier = self._near.check(task_id, record.id, f"{record.input}\n{record.output}")
+            earlier = self._near.check(part, record.id, f"{record.input}\n{record.output}")
             out_hash, short = _hash(folded_out), len(folded_out.split()) < SHORT_OUTPUT_WORDS
             # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
             # different instance (another hypothesis of one premise, another question on one passage): it is a
@@ -167,8 +175,8 @@ class QualityStage:
                 return Violation("near-duplicate", "near-duplicate of an earlier instance of the task", earlier)
             if short:
                 self._short_outputs[record.id] = out_hash
-        self._pairs[task_id].add(pair)
-        seen = self._inputs[task_id].setdefault(_hash(folded_in), (_hash(folded_out), record.id))
+        self._pairs[part].add(pair)
+        seen = self._inputs[part].setdefault(_hash(folded_in), (_hash(folded_out), record.id))
         if seen[0] != _hash(folded_out):
             state = self.state[task_id]
             if self.tasks[task_id].several_outputs:
@@ -236,7 +244,10 @@ class QualityStage:
                         f"{config.min_label_entropy}): {dict(state.outputs.most_common())}"
                     )
         if self._near is not None:
-            for task_id, clusters in self._near.clusters().items():
+            by_task: dict[str, list[list[str]]] = defaultdict(list)
+            for part, clusters in self._near.clusters().items():  # a task's train/validation part, then its test part
+                by_task[part.split("\x00")[0]] += clusters
+            for task_id, clusters in by_task.items():
                 report.setdefault(task_id, {})["near_duplicate_clusters"] = clusters[:20]
         return report, failures
 

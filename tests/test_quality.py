@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -153,3 +154,29 @@ def test_quality_config_reads_yaml_and_refuses_unknown_settings(tmp_path: Path) 
     path.write_text("max_quarantine: 0.05\n")
     with pytest.raises(ValueError, match=r"unknown quality settings \['max_quarantine'\]"):
         QualityConfig.from_file(path)
+
+
+def test_a_copy_of_a_test_instance_read_first_in_train_never_pushes_the_test_instance_out(tmp_path: Path) -> None:
+    """Streams usually read train before test. The train copy must not win the deduplication: both reach the
+    output, and decontamination then removes the training side, leaving the test set whole."""
+    records = clean()
+    leaked_train = Record(FREE, "leak-train", LONG, "Inferior STEMI treated.", "train.txt", "t1", split="train")
+    near_train = Record(FREE, "near-train", LONG.replace("sixty-two", "sixty-four"), "x", "train.txt", "t2")
+    test = Record(FREE, "leak-test", LONG, "Inferior STEMI treated.", "test.txt", "e1", split="test")
+    records = [leaked_train, replace(near_train, split="train"), *records, test]
+    out = build(tmp_path, records)
+    assert not (out / "quarantine" / "pubmedqa.jsonl").read_text().strip()
+    assert {f"{FREE}:leak-train", f"{FREE}:near-train", f"{FREE}:leak-test"} <= written_ids(out)
+
+    raw = tmp_path / "raw"
+    build_source(make(lambda files: iter(records), TASKS, "pubmedqa"), raw, tmp_path / "clean", force=True)
+    ids = written_ids(tmp_path / "clean")
+    assert f"{FREE}:leak-test" in ids and not {f"{FREE}:leak-train", f"{FREE}:near-train"} & ids
+    removed = [
+        json.loads(x) for x in (tmp_path / "clean" / "reports" / "decontamination.jsonl").read_text().splitlines()
+    ]
+    # (the synthetic clean sentences share a template, so some of them are removed too: not checked here)
+    assert {(r["id"], r["overlaps_test_id"]) for r in removed if "leak" in r["overlaps_test_id"]} == {
+        (f"{FREE}:leak-train", f"{FREE}:leak-test"),
+        (f"{FREE}:near-train", f"{FREE}:leak-test"),
+    }
