@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -235,7 +236,13 @@ def _add_download_publish(commands: argparse._SubParsersAction) -> None:
     fetching.add_argument("--mirror", help="fetch each URL as MIRROR/<host>/<path> (default $MEDS_INS_DOWNLOAD_MIRROR)")
     fetching.add_argument("--no-progress", action="store_true", help="no progress bars")
 
-    publishing = commands.add_parser("publish", help="upload an output folder to a Hugging Face Hub dataset repo")
+    publishing = commands.add_parser(
+        "publish",
+        help="upload an output folder to a Hugging Face Hub dataset repo",
+        description="Upload OUT to a Hub dataset repository behind the license gate: tasks of registration or "
+        "credentialed sources never go to a public repository. Authentication: HF_TOKEN or `hf auth login` "
+        "(never a command-line option).",
+    )
     publishing.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
     publishing.add_argument("--repo-id", required=True, help="ORG/NAME of the dataset repository")
     publishing.add_argument("--private", action="store_true", help="create the repository private")
@@ -253,6 +260,7 @@ def _add_download_publish(commands: argparse._SubParsersAction) -> None:
     )
     publishing.add_argument("--message", help="commit message")
     publishing.add_argument("--dry-run", action="store_true", help="print which file goes where; upload nothing")
+    publishing.add_argument("--token", nargs="?", action=publish.RefuseTokenOption, help=argparse.SUPPRESS)
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -312,6 +320,9 @@ def _publish(args: argparse.Namespace) -> int:
         commit = publish.upload(plan, commit_message=args.message)
     except publish.PublishError as error:
         say(f"error: {error}", err=True)
+        return 1
+    except Exception:  # a bug or an unforeseen library error: its traceback, but never a token in it
+        say(f"error: the upload to {args.repo_id} failed:\n{traceback.format_exc()}", err=True)
         return 1
     say(f"published: {commit.commit_url}")
     return 0

@@ -74,10 +74,10 @@ def render(
     ]
     for m in manifests:
         s = m["source"]
-        count = _instances([m])
+        built = sum(1 for info in m["tasks"].values() if _splits(info))
         lines.append(
-            f"| {s['name']} (`{s['id']}`) | {s['license']} | {ACCESS_NOTE[s['access']]} | {len(m['tasks'])} "
-            f"| {count} | {m['quarantined']['total']} | {s['homepage']} |"
+            f"| {s['name']} (`{s['id']}`) | {s['license']} | {access_note(s['access'])} | {built} "
+            f"| {_instances([m])} | {m.get('quarantined', {}).get('total', 0)} | {s.get('homepage') or '-'} |"
         )
     lines += ["", "## Tasks", "", "| task | category | domain | " + " | ".join(SPLITS) + " |"]
     lines.append("|---" * (3 + len(SPLITS)) + "|")
@@ -86,8 +86,11 @@ def render(
         counts = [str(_splits(info).get(s, {}).get("instances", 0)) for s in SPLITS]
         lines.append(f"| `{task_id}` | {info['category']} | {info['domain']} | " + " | ".join(counts) + " |")
     lines += ["", "## Citations", ""]
-    lines += [f"- **{m['source']['name']}**: {m['source']['citation']}" for m in manifests if m["source"]["citation"]]
-    restricted = [m["source"]["id"] for m in manifests if m["source"]["access"] in RESTRICTED]
+    lines += [
+        f"- **{m['source']['name']}** (`{m['source']['id']}`): {m['source'].get('citation') or 'no citation published'}"
+        for m in manifests
+    ]
+    restricted = [m["source"]["id"] for m in manifests if m["source"]["access"] != "open"]
     if restricted:
         lines += [
             "",
@@ -108,6 +111,12 @@ def render(
         ]
         lines += [f"- `{source}`: " + ", ".join(f"`{t}`" for t in tasks) for source, tasks in sorted(excluded.items())]
     return "\n".join(lines) + "\n"
+
+
+def access_note(access: str) -> str:
+    """How the card names an access level; one it does not know is shown as it is (and treated as
+    restricted: only "open" is open)."""
+    return ACCESS_NOTE.get(access, f"{access} (treated as restricted)")
 
 
 def _instances(manifests: list[dict]) -> int:

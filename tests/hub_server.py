@@ -43,7 +43,11 @@ class FakeHub:
     def __init__(self) -> None:
         self.repos: dict[str, Repo] = {}
         self.requests: list[Seen] = []
-        self.fail_with: tuple[int, str] | None = None  # every API call answers this (status, message)
+        # every API call answers this (status, message); "{authorization}" in the message is replaced by the
+        # request's Authorization header, as servers that echo what they were sent do
+        self.fail_with: tuple[int, str] | None = None
+        # when set, an API call whose bearer token is not one of these answers 401, echoing the header it got
+        self.accepted_tokens: set[str] | None = None
         self.gated: set[str] = set()  # repos whose files need accepted terms: resolve answers 403 GatedRepo
         hub = self
 
@@ -72,17 +76,28 @@ class FakeHub:
             def _json(self, status: int, value) -> None:
                 self._send(status, json.dumps(value).encode())
 
+            def _refused(self) -> bool:
+                """Answer an API call with the configured failure or a 401; True when it was answered."""
+                header = self.headers.get("Authorization", "")
+                if hub.fail_with:
+                    self._json(hub.fail_with[0], {"error": hub.fail_with[1].replace("{authorization}", header)})
+                    return True
+                if hub.accepted_tokens is not None and header.removeprefix("Bearer ") not in hub.accepted_tokens:
+                    self._json(401, {"error": f"Invalid credentials in Authorization header: {header!r}"})
+                    return True
+                return False
+
             def do_HEAD(self) -> None:
                 self._record()
                 self._resolve(head=True)
 
             def do_GET(self) -> None:
                 self._record()
-                if hub.fail_with:
-                    return self._json(hub.fail_with[0], {"error": hub.fail_with[1]})
                 path = unquote(urlsplit(self.path).path)
                 if path.startswith("/datasets/"):
                     return self._resolve(head=False)
+                if self._refused():
+                    return
                 parts = path.split("/")
                 if path.startswith("/api/datasets/") and len(parts) >= 5:
                     repo_id = f"{parts[3]}/{parts[4]}"
@@ -120,8 +135,8 @@ class FakeHub:
 
             def do_POST(self) -> None:
                 body = self._record()
-                if hub.fail_with:
-                    return self._json(hub.fail_with[0], {"error": hub.fail_with[1]})
+                if self._refused():
+                    return
                 path = unquote(urlsplit(self.path).path)
                 if path == "/api/repos/create":
                     spec = json.loads(body)
