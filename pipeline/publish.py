@@ -346,7 +346,7 @@ def upload(result: Plan, *, commit_message: str | None = None, endpoint: str | N
             )
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else None
-        hint = HINTS.get(status, "")
+        hint = HINTS.get(status, "\nRun the same command again later: it resumes." if _busy(status) else "")
         raise PublishError(
             f"{result.repo_id}: the Hub refused the upload (HTTP {status}): {mask(str(error))}{hint}", status
         ) from None
@@ -357,6 +357,10 @@ def upload(result: Plan, *, commit_message: str | None = None, endpoint: str | N
             f"{result.repo_id}: could not reach the Hub at {mask(api.endpoint)}: {type(error).__name__}: "
             f"{mask(str(error))}. Run the same command again to resume."
         ) from None
+
+
+def _busy(status: int | None) -> bool:
+    return status is not None and (status == 429 or status >= 500)
 
 
 def _transport_error(error: BaseException) -> bool:

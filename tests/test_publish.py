@@ -346,10 +346,11 @@ def test_token_never_printed_logged_or_written_when_the_hub_echoes_it(
         first = capsys.readouterr()
         assert "401" in first.err and f"Bearer {MASKED}" in first.err
 
-        hub.accepted_tokens, hub.fail_with = None, (400, "bad request for {authorization}")
+        hub.accepted_tokens, hub.fail_with = None, (500, "internal error while checking {authorization}")
         assert main(argv) == 1
         second = capsys.readouterr()
-        assert "400" in second.err and f"bad request for Bearer {MASKED}" in second.err
+        assert "(HTTP 500)" in second.err and f"internal error while checking Bearer {MASKED}" in second.err
+        assert "Run the same command again later" in second.err
 
         # An error nobody foresaw still prints its traceback, masked.
         hub.fail_with = None
@@ -399,3 +400,24 @@ def test_mask_covers_login_files_and_the_usual_shapes(tmp_path: Path, monkeypatc
     assert redact.mask('{"token": "abcdefghijklmnopqrstu"}') == '{"token": "***"}'
     for prose in ("3 tokens: fine", "no Hugging Face token: set HF_TOKEN", "token budget: 500"):
         assert redact.mask(prose) == prose
+
+
+def test_hub_errors_keep_their_status_and_an_unreachable_hub_is_a_connection_error(
+    out: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a retry policy (pipeline.flows) reads: the HTTP status, or a ConnectionError; never the
+    library's exception chained, whose message may quote the token."""
+    plan = publish.plan(out, "org/meds", exclude_restricted=True)
+    hub.fail_with = (503, "busy, {authorization}")
+    with pytest.raises(publish.PublishError) as refused:
+        publish.upload(plan)
+    assert refused.value.status_code == 503 and refused.value.__cause__ is None
+    assert refused.value.__suppress_context__ and TOKEN not in str(refused.value)
+
+    with FakeHub() as closed:
+        url = closed.url  # a port that nothing listens on once this server is gone
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", url)
+    with pytest.raises(publish.HubUnreachable, match=f"could not reach the Hub at {url}") as unreachable:
+        publish.upload(plan)
+    assert isinstance(unreachable.value, ConnectionError)
