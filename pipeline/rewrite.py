@@ -492,7 +492,7 @@ def rewrite(
                 f"{len(errors)} request(s) failed: {errors[0]}; the {kept} responses received in this run are "
                 f"cached in {Path(seeds_dir) / rewrite_cache.FOLDER} and will not be asked again",
                 report,
-            )
+            ) from errors[0]  # the cause chain tells a caller (the Prefect flow) whether retrying may help
     for task in tasks.values():
         task.plan(target)  # sets the target of tasks that needed nothing
     return report
