@@ -19,6 +19,7 @@ Every flow returns a JSON-serialisable dict and raises when a source, a request 
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -56,12 +57,14 @@ class SourceFailed(RuntimeError):
 
 def _transient(error: BaseException) -> bool:
     """Whether an attempt that raised `error` may succeed when simply tried again: connection
-    failures, timeouts, HTTP 408/429/5xx and malformed answers anywhere in the cause chain, and
-    OS-level I/O errors other than a missing or forbidden path. Errors of our own making (a gate
-    refusal, no API key, a 401, a bad seeds file) are not."""
+    failures, timeouts, HTTP 408/429/5xx and the model's malformed answers anywhere in the cause
+    chain, and I/O errors a disk or network file system can recover from (EIO, ENOSPC, ESTALE...).
+    A missing or unreadable path, a malformed local file, a gate refusal, no API key or a 401 are not."""
     seen: set[int] = set()
+    from_llm = False
     while error is not None and id(error) not in seen:
         seen.add(id(error))
+        from_llm = from_llm or isinstance(error, rewrite.RewriteError)
         status = getattr(error, "status_code", None)
         response = getattr(error, "response", None)
         if status is None and response is not None:
@@ -72,9 +75,9 @@ def _transient(error: BaseException) -> bool:
             return True
         if isinstance(error, (TimeoutError, ConnectionError)):
             return True
-        if isinstance(error, OSError) and not isinstance(error, (FileNotFoundError, PermissionError)):
+        if isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS:
             return True
-        if isinstance(error, json.JSONDecodeError):  # a 200 whose body was not JSON
+        if from_llm and isinstance(error, json.JSONDecodeError):  # a 200 whose body was not JSON (not a local file)
             return True
         # The context too, even when suppressed (`raise ... from None` hides it from tracebacks, not from us).
         error = error.__cause__ or error.__context__
@@ -84,6 +87,11 @@ def _transient(error: BaseException) -> bool:
 #: Exception classes (by name, so that neither openai nor httpx need importing here) of failures to
 #: reach a server or to read its answer: openai's, and httpx's (which huggingface_hub uses).
 _TRANSIENT_CLASSES = {"APIConnectionError", "APIResponseValidationError", "_Malformed", "TransportError"}
+#: I/O errors that a remounted or freed-up disk, or a network file system coming back, can clear.
+_TRANSIENT_ERRNOS = {
+    errno.EIO, errno.ENOSPC, errno.EDQUOT, errno.ESTALE, errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.ETIMEDOUT,
+    errno.ENETDOWN, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNRESET, errno.ECONNREFUSED, errno.ECONNABORTED,
+}  # fmt: skip
 
 
 def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -247,10 +255,16 @@ def llm_rewrite(
     seeds_dir: str,
     cost_before: float,
     dry_run: bool,
+    api_key_secret: str | None = None,
 ) -> dict:
     """One attempt at growing the Definition lists. A retry asks only for samples not yet cached, and
-    gets the budget left after what earlier attempts spent (read from the cache, not remembered)."""
+    gets the budget left after what earlier attempts spent (read from the cache, not remembered).
+    The key is read here, from the Secret block, so that it is never a task input."""
     folder = Path(seeds_dir)
+    if api_key_secret:
+        from prefect.blocks.system import Secret
+
+        config = replace(config, api_key=Secret.load(api_key_secret).get())
     if config.budget_usd is not None and not dry_run:
         spent = _cached_cost(task_ids, folder, config) - cost_before
         config = replace(config, budget_usd=max(0.0, config.budget_usd - spent))
@@ -287,15 +301,9 @@ def rewrite_instructions(
     across the task's retries. Returns the rewrite report plus `spent_usd` and `attempts`."""
     task_ids = sorted({t.id for conv in converters().values() for t in conv.tasks}) if tasks == "all" else tasks
     folder = Path(seeds_dir) if seeds_dir else seeds.SEEDS_DIR
-    api_key = None
-    if api_key_secret:
-        from prefect.blocks.system import Secret
-
-        api_key = Secret.load(api_key_secret).get()
     config = rewrite.RewriteConfig(
         model=model,
         base_url=base_url,
-        api_key=api_key,
         concurrency=concurrency,
         requests_per_minute=rpm,
         max_retries=max_retries,
@@ -304,7 +312,7 @@ def rewrite_instructions(
         price_output_per_1k=price_out,
     )
     before = _cached_cost(task_ids, folder, config)
-    result = llm_rewrite(task_ids, target, config, str(folder), before, dry_run)
+    result = llm_rewrite(task_ids, target, config, str(folder), before, dry_run, api_key_secret)
     result["spent_usd"] = 0.0 if dry_run else _cached_cost(task_ids, folder, config) - before
     return result
 

@@ -11,6 +11,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,11 +83,11 @@ def task_runs(state) -> dict[str, object]:
     runs_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
     with get_client(sync_client=True) as client:
         # Task run states reach the server as events: wait until every run has a final state.
-        for _ in range(200):
+        for _ in range(300):
             runs = client.read_task_runs(flow_run_filter=runs_filter)
             if runs and all(r.state is not None and r.state.is_final() for r in runs):
                 break
-            client.read_flow_run(flow_run_id)  # a round trip, then look again
+            time.sleep(0.1)
         else:
             raise AssertionError(f"task runs of {flow_run_id} never reached a final state: {runs}")
     return {r.name.rsplit("-", 1)[0]: r for r in runs}
@@ -124,7 +125,10 @@ def test_retries_only_where_a_failure_can_pass() -> None:
         (ConnectionResetError("reset by peer"), True),
         (TimeoutError(), True),
         (OSError(5, "Input/output error"), True),
-        (FileNotFoundError("gone"), False),
+        (OSError(28, "No space left on device"), True),
+        (FileNotFoundError(2, "gone"), False),
+        (IsADirectoryError(21, "Is a directory"), False),
+        (json.JSONDecodeError("Expecting value", "{", 1), False),  # a damaged local file
         (publish.PublishError("already exists and is PUBLIC"), False),
         (rewrite.RewriteError("no API key: set OPENAI_API_KEY"), False),
         (ValueError("a bad seeds file"), False),
@@ -147,6 +151,18 @@ def test_an_http_status_anywhere_in_the_chain_decides() -> None:
                 raise publish.PublishError("the Hub refused the upload") from None  # context kept, hidden
         except publish.PublishError as wrapped:
             assert flows._transient(wrapped) is transient, status
+
+
+def test_a_malformed_model_answer_is_transient_but_a_malformed_file_is_not() -> None:
+    def chained(*errors: BaseException) -> BaseException:
+        for cause, effect in zip(errors[1:], errors, strict=False):
+            effect.__cause__ = cause
+        return errors[0]
+
+    answer = json.JSONDecodeError("Expecting value", "<html>", 0)
+    top = chained(rewrite.RewriteError("1 request(s) failed"), rewrite.RewriteError("t sample 3: malformed"), answer)
+    assert flows._transient(top)
+    assert not flows._transient(chained(ValueError("sources/x.json is damaged"), json.JSONDecodeError("x", "{", 1)))
 
 
 # --- build flows ------------------------------------------------------------------------------------
