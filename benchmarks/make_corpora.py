@@ -298,6 +298,7 @@ class Part:
     expected_records: int = 0  # records (instances before quality checks) the converter must yield
     raw_bytes: int = 0  # uncompressed
     exact: bool = True  # expected_records is exact (dedicated generators), not an estimate
+    copies: int = 0  # expanded samples: how many copies of the sample
 
 
 def _count(n_real: int, scale: float) -> int:
@@ -749,7 +750,7 @@ def expanded(source_id: str) -> Callable[[Path, float, int], Part]:
         units, records = sample_counts(source_id)
         copies = max(1, round(SOURCES[source_id].records * scale / units))
         expand(source_id, folder, copies)
-        return Part(records=copies * units, expected_records=copies * records, exact=False)
+        return Part(records=copies * units, expected_records=copies * records, exact=False, copies=copies)
 
     return generate
 
@@ -899,6 +900,7 @@ def generate(out: Path, scale: float, seed: int = 0, sources: list[str] | None =
             "records": sum(p["records"] for p in parts),
             "expected_records": sum(p["expected_records"] for p in parts),
             "exact": all(p["exact"] for p in parts),
+            "copies": sum(p["copies"] for p in parts),
             "raw_bytes": sum(p["raw_bytes"] for p in parts) if source_id in DEDICATED else uncompressed_bytes(staging),
             "disk_bytes": disk_bytes(staging),
             "seconds": round(sum(p["seconds"] for p in parts), 2),
