@@ -42,6 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     building.add_argument(
         "--max-quarantine-rate", type=float, help="fail a task when more than this share is quarantined (0.2)"
     )
+    # Incremental and parallel builds (pipeline.fingerprint, build.build_sources).
+    building.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even the sources whose raw files, code, seeds and config are unchanged",
+    )
+    building.add_argument(
+        "--workers", type=_positive, help="with --all: processes converting sources at once (default: one per core)"
+    )
+    building.add_argument(
+        "--dask-address",
+        metavar="tcp://HOST:PORT",
+        help="with --all: convert the sources on this Dask scheduler's workers (they must see --raw-dir and --out "
+        "at the same paths)",
+    )
     # The flat SFT export (pipeline.flat), written after a successful build.
     building.add_argument("--flat", action="store_true", help="also write OUT/flat/: one SFT-ready row per instance")
     building.add_argument("--shots", type=int, default=0, help="with --flat: also a K-shot variant (train cases)")
@@ -89,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         if args.shots and not args.flat:
             parser.error("--shots needs --flat")
+        if not args.all and (args.workers or args.dask_address):
+            parser.error("--workers and --dask-address need --all (one source is one job)")
+        if args.workers and args.dask_address:
+            parser.error("--workers is the local process pool; with --dask-address the cluster's workers build")
         code = _build(args)
         return _flat(args) if code == 0 and args.flat else code
     if args.command == "rewrite":
@@ -153,29 +172,46 @@ def _build(args: argparse.Namespace) -> int:
         quality = replace(quality, max_quarantine_rate=args.max_quarantine_rate)
     options = {"max_shard_bytes": args.shard_mb * 1024 * 1024, "quality": quality}
     if args.all:
-        reports = build.build_all(args.raw_dir or DEFAULT_RAW, args.out, **options)
+        root = args.raw_dir or DEFAULT_RAW
+        try:
+            reports = build.build_all(
+                root, args.out, force=args.force, workers=args.workers, dask_address=args.dask_address, **options
+            )
+        except build.ClusterError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         for r in reports:
             print(r.summary())
         built = [r for r in reports if r.status == "built"]
-        print(f"built {len(built)} of {len(reports)} sources into {args.out}")
-        if not built:
-            print(f"error: no source had raw files under {args.raw_dir or DEFAULT_RAW}", file=sys.stderr)
+        reused = [r for r in reports if r.status == "reused"]
+        print(f"built {len(built)} of {len(reports)} sources into {args.out}, reused {len(reused)} unchanged")
+        if not built and not reused:
+            print(f"error: no source had raw files under {root}", file=sys.stderr)
         failed = [r.source_id for r in reports if r.status == "failed"]
         if failed:
             print(f"error: failed: {', '.join(failed)}", file=sys.stderr)
-        return 1 if failed or not built else 0
+        return 1 if failed or not (built or reused) else 0
     try:
         conv = get(args.source)
     except KeyError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
         return 2
     try:
-        report = build.build_source(conv, args.raw_dir or DEFAULT_RAW / args.source, args.out, **options)
+        report = build.build_source(
+            conv, args.raw_dir or DEFAULT_RAW / args.source, args.out, force=args.force, **options
+        )
     except (MissingRawFiles, ValueError, ConverterError, SeedError, QualityError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(report.summary())
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _flat(args: argparse.Namespace) -> int:

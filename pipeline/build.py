@@ -389,6 +389,10 @@ def build_one(source_id: str, raw_dir: Path, out: Path, options: dict, force: bo
 Run = Callable[[list[tuple[str, Path, bool]], Path, dict], list[SourceReport]]
 
 
+class ClusterError(RuntimeError):
+    """The Dask scheduler given for a distributed build cannot be reached or its address is malformed."""
+
+
 def default_workers() -> int:
     """The cores this process may use (its CPU affinity, which containers and `taskset` narrow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -399,7 +403,11 @@ def _runner(workers: int | None, dask_address: str | None, jobs: int) -> Iterato
     if dask_address:
         from distributed import Client  # only a distributed build needs Dask
 
-        with Client(dask_address) as client:
+        try:
+            client = Client(dask_address)
+        except (OSError, ValueError) as error:  # unreachable, or not an address
+            raise ClusterError(f"cannot use the Dask scheduler at {dask_address}: {error}") from error
+        with client:
 
             def on_cluster(batch: list[tuple[str, Path, bool]], out: Path, options: dict) -> list[SourceReport]:
                 futures = [

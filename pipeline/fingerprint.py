@@ -178,13 +178,26 @@ def _closure(start: str) -> frozenset[str]:
 
 @cache
 def _origin(name: str) -> Path | None:
+    """The source file of module `name`, found on disk without importing it: `find_spec` of a submodule
+    imports its parents, and a reused source should not pay for importing what only a conversion needs
+    (pipeline.neardup pulls in datasketch, 2 s). None for a name that is no module (`pkg.module.func`)."""
+    top, *rest = name.split(".")
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+    if spec is None:
         return None
-    return Path(spec.origin)
+    if not rest:
+        return Path(spec.origin) if spec.origin and spec.origin.endswith(".py") else None
+    folders = [Path(f) for f in spec.submodule_search_locations or ()]
+    for part in rest[:-1]:
+        folders = [f / part for f in folders if (f / part).is_dir()]
+    for folder in folders:
+        for candidate in (folder / f"{rest[-1]}.py", folder / rest[-1] / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def _imports(name: str, origin: Path) -> list[str]:

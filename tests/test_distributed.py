@@ -1,0 +1,154 @@
+"""The same build whichever way it runs: one process, a local process pool, or a real Dask cluster (a
+`distributed.LocalCluster` of two worker processes on loopback) give the same files with the same bytes,
+apart from the timestamps the build records."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES
+from distributed import Client, LocalCluster, get_task_stream
+
+from pipeline import fingerprint
+from pipeline.build import SourceReport, build_all
+from pipeline.registry import converters
+
+#: Six small sources of several raw formats; ddxplus and biolord have training rows that decontamination
+#: removes, so the compared output includes a decontaminated folder and its report.
+SOURCES = ("biolord", "ddxplus", "head_qa", "mednli", "mimic_iv", "pubmedqa")
+
+#: The fields that record when something ran (and how long it took), by file; everything else must match.
+TIMESTAMPS = {
+    "sources/": ("built_at",),  # each source's manifest: when it was converted
+    "reports/decontamination.json": ("finished_at", "seconds"),
+    "reports/decontamination.jsonl": ("source_built_at",),  # the removed row's source build, by its built_at
+}
+#: A digest of every manifest's built_at and fingerprint: derived from the timestamps only.
+DERIVED_FROM_TIMESTAMPS = (f"{fingerprint.STATE_DIR}/decontaminated.json",)
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("raw")
+    for source_id in SOURCES:
+        shutil.copytree(SAMPLES / source_id, root / source_id)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def single(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[SourceReport]]:
+    out = tmp_path_factory.mktemp("single") / "out"
+    return out, build_all(raw, out, workers=1)
+
+
+def without_timestamps(rel: str, data: bytes) -> bytes:
+    """The file with its timestamp fields removed (JSON and JSON lines), its bytes otherwise."""
+    fields = TIMESTAMPS.get("sources/" if rel.startswith("sources/") else rel, ())
+    if not fields:
+        return data
+    if rel.endswith(".jsonl"):
+        values = [json.loads(line) for line in data.decode("utf-8").splitlines()]
+        return "\n".join(json.dumps({k: v for k, v in value.items() if k not in fields}) for value in values).encode()
+    value = json.loads(data)
+    assert set(fields) <= set(value), f"{rel} lacks a timestamp field of {fields}"
+    return json.dumps({k: v for k, v in value.items() if k not in fields}).encode()
+
+
+def contents(out: Path) -> dict[str, bytes]:
+    return {
+        rel: without_timestamps(rel, path.read_bytes())
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and (rel := path.relative_to(out).as_posix()) not in DERIVED_FROM_TIMESTAMPS
+    }
+
+
+def described(reports: list[SourceReport]) -> list[dict]:
+    return [{k: v for k, v in asdict(r).items() if k != "seconds"} for r in reports]
+
+
+def assert_same_output(expected: Path, actual: Path) -> None:
+    want, got = contents(expected), contents(actual)
+    assert sorted(got) == sorted(want)
+    differing = sorted(rel for rel in want if want[rel] != got[rel])
+    assert differing == [], f"differ beyond timestamps: {differing}"
+
+
+def test_single_process_build_is_the_reference(single: tuple[Path, list[SourceReport]]) -> None:
+    """What the other modes are compared with covers every kind of output file, and decontamination."""
+    out, reports = single
+    assert sorted(r.source_id for r in reports if r.status == "built") == sorted(SOURCES)
+    files = contents(out)
+    for kind in ("data/", "tasks/", "quarantine/", "sources/", "README.md", "reports/decontamination.json"):
+        assert any(rel.startswith(kind) for rel in files), kind
+    removed = (out / "reports" / "decontamination.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["source_id"] for line in removed} >= {"biolord", "ddxplus"}
+
+
+def test_process_pool_build_equals_single_process_build(
+    raw: Path, tmp_path: Path, single: tuple[Path, list[SourceReport]]
+) -> None:
+    out = tmp_path / "out"
+    reports = build_all(raw, out, workers=2)
+    assert described(reports) == described(single[1])
+    assert_same_output(single[0], out)
+
+
+def test_dask_cluster_build_equals_single_process_build(
+    raw: Path, tmp_path: Path, cluster: LocalCluster, single: tuple[Path, list[SourceReport]]
+) -> None:
+    out = tmp_path / "out"
+    with Client(cluster.scheduler_address) as watcher, get_task_stream(watcher) as stream:
+        reports = build_all(raw, out, dask_address=cluster.scheduler_address)
+    assert described(reports) == described(single[1])
+    assert_same_output(single[0], out)
+    # The sources were converted by the cluster's worker processes, one task each.
+    ran = {task["key"].rsplit("-", 1)[0]: task["worker"] for task in stream.data if task["key"].startswith("build-")}
+    assert {f"build-{s}" for s in SOURCES} <= set(ran)
+    assert set(ran.values()) <= set(cluster.scheduler_info["workers"])
+
+    # Reuse works across modes: a rebuild on the cluster of an unchanged folder converts nothing.
+    again = build_all(raw, out, dask_address=cluster.scheduler_address)
+    assert {r.source_id: r.status for r in again if r.status != "missing"} == dict.fromkeys(SOURCES, "reused")
+
+
+def test_cli_dask_address_builds_on_the_cluster(
+    raw: Path, tmp_path: Path, cluster: LocalCluster, single: tuple[Path, list[SourceReport]]
+) -> None:
+    out = tmp_path / "out"
+    args = ["build", "--all", "--raw-dir", str(raw), "--out", str(out), "--dask-address", cluster.scheduler_address]
+    result = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"built {len(SOURCES)} of {len(converters())} sources into {out}, reused 0 unchanged" in result.stdout
+    assert_same_output(single[0], out)
+
+
+def test_cli_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+    args = ["build", "--all", "--raw-dir", str(tmp_path), "--out", str(tmp_path / "out")]
+    for address, says in (("tcp://127.0.0.1:9", "Timed out trying to connect"), ("nonsense://x", "unknown address")):
+        result = subprocess.run(
+            [sys.executable, "-m", "pipeline", *args, "--dask-address", address],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert result.returncode == 1
+        assert f"error: cannot use the Dask scheduler at {address}: " in result.stderr and says in result.stderr
+        assert "Traceback" not in result.stderr
