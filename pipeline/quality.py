@@ -166,7 +166,7 @@ class QualityStage:
                 "exact-duplicate", "same input and output as an earlier instance of the task", record.input[:200]
             )
         if self._near is not None:
-            earlier = self._near.check(part, record.id, f"{record.input}\n{record.output}")
+            earlier = self._near.check(part, record.id, record.input, record.output)
             out_hash, short = _hash(folded_out), len(folded_out.split()) < SHORT_OUTPUT_WORDS
             # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
             # different instance (another hypothesis of one premise, another question on one passage): it is a
