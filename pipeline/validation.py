@@ -20,6 +20,7 @@ _TAG = re.compile(
     re.I,
 )
 _INVISIBLE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def fold(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Whitespace (including zero-width characters) collapsed to single spaces, ends stripped."""
+    if text.isascii() or not _ZERO_WIDTH.search(text):
+        return " ".join(text.split())  # the same without zero-width characters, and several times faster
     return _INVISIBLE.sub(" ", text).strip()
 
 
@@ -69,11 +72,11 @@ def check(record: Record, task: Task, rules: Rules) -> Violation | None:
             return Violation("empty", f"{name} is empty after whitespace normalisation", text[:200])
         if flat.casefold() in MISSING_SPELLINGS and not (name == "output" and closed_answer):
             return Violation("placeholder", f"{name} is a missing-value spelling ({flat!r})", flat)
-        if match := _PLACEHOLDER.search(text):
+        if "{" in text and (match := _PLACEHOLDER.search(text)):  # (`in` first: a C scan, no regex machinery)
             return Violation(
                 "placeholder", f"{name} holds a template placeholder {match.group()!r}", _around(text, match)
             )
-        if task.id not in rules.markup_allowed and (match := _TAG.search(text)):
+        if "<" in text and task.id not in rules.markup_allowed and (match := _TAG.search(text)):
             return Violation("markup", f"{name} holds HTML markup {match.group()!r}", _around(text, match))
         bounds = rules.task_bounds.get(task.id, rules.bounds)
         low, high = (bounds.input_min, bounds.input_max) if name == "input" else (bounds.output_min, bounds.output_max)
