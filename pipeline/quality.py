@@ -110,6 +110,8 @@ class QualityStage:
         self._inputs: dict[str, dict[int, tuple[int, str]]] = defaultdict(dict)
         self._across: dict[int, str] = {}
         self._short_outputs: dict[str, int] = {}
+        self._last_input: tuple[str | None, str, int] = (None, "", 0)
+        self._output_hash: tuple[Record | None, int] = (None, 0)
         self._audit = self._near = None
         if config.languages:
             from pipeline.languages import LanguageAudit
@@ -156,8 +158,18 @@ class QualityStage:
                 return Violation("language", f"{name}: {problem}", text[:200])
         return None
 
+    def _folded_input(self, text: str) -> tuple[str, int]:
+        """(folded input, its hash), kept for the last input: a converter's records of one raw record often
+        share it (a radiology report's modality and anatomy instances)."""
+        if text is not self._last_input[0]:
+            folded = fold(text)
+            self._last_input = (text, folded, _hash(folded))
+        return self._last_input[1], self._last_input[2]
+
     def _duplicate(self, record: Record, split: str | None) -> Violation | Merge | None:
-        task_id, folded_in, folded_out = record.task_id, fold(record.input), fold(record.output)
+        task_id, folded_out = record.task_id, fold(record.output)
+        folded_in, in_hash = self._folded_input(record.input)
+        out_hash = _hash(folded_out)
         pair = _hash(folded_in, folded_out)
         # Test and non-test records are de-duplicated apart (see the module docstring).
         part = f"{task_id}\x00test" if split == "test" else task_id
@@ -167,7 +179,7 @@ class QualityStage:
             )
         if self._near is not None:
             earlier = self._near.check(part, record.id, record.input, record.output)
-            out_hash, short = _hash(folded_out), len(folded_out.split()) < SHORT_OUTPUT_WORDS
+            short = len(folded_out.split()) < SHORT_OUTPUT_WORDS
             # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
             # different instance (another hypothesis of one premise, another question on one passage): it is a
             # near duplicate only when the outputs are the same too.
@@ -176,8 +188,8 @@ class QualityStage:
             if short:
                 self._short_outputs[record.id] = out_hash
         self._pairs[part].add(pair)
-        seen = self._inputs[part].setdefault(_hash(folded_in), (_hash(folded_out), record.id))
-        if seen[0] != _hash(folded_out):
+        seen = self._inputs[part].setdefault(in_hash, (out_hash, record.id))
+        if seen[0] != out_hash:
             state = self.state[task_id]
             if self.tasks[task_id].several_outputs:
                 state.merged_outputs += 1
@@ -190,6 +202,7 @@ class QualityStage:
         first_task = self._across.setdefault(pair, task_id)
         if first_task != task_id:
             self.state[task_id].cross_task_duplicates += 1
+        self._output_hash = (record, out_hash)  # for _accept, which follows
         return None
 
     def _accept(self, record: Record, task: Task) -> None:
@@ -197,7 +210,7 @@ class QualityStage:
         state.accepted += 1
         if task.labels:
             state.outputs[record.output] += 1
-        digest = _hash(fold(record.output))
+        digest = self._output_hash[1] if self._output_hash[0] is record else _hash(fold(record.output))
         if state.first_output is None:
             state.first_output = digest
         elif digest != state.first_output:
