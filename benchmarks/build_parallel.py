@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -44,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 MODES = ("single", "pool", "dask", "reuse")
+_WHY = re.compile(r"; built: (.*)$", re.MULTILINE)
 DONE = ".expanded"
 _SUMMARY = re.compile(r"^built (\d+) of (\d+) sources into .*, reused (\d+) unchanged$", re.MULTILINE)
 _SOURCE_LINE = re.compile(
@@ -86,13 +88,15 @@ def make_corpus(root: Path, sources: list[str], records: int, jobs: int) -> list
         return list(pool.map(expand_one, [(s, root / s, records) for s in sources]))
 
 
-def run_build(corpus: Path, out: Path, extra: list[str]) -> dict:
-    """`build --all` in a fresh interpreter: wall seconds and what its report says."""
+def run_build(corpus: Path, out: Path, extra: list[str], log: Path) -> dict:
+    """`build --all` in a fresh interpreter: wall seconds and what its report says (kept in full in `log`)."""
     command = [sys.executable, "-m", "pipeline", "build", "--all", "--raw-dir", str(corpus), "--out", str(out)]
     command += ["--max-quarantine-rate", "1.0", *extra]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     summary = _SUMMARY.search(done.stdout)
@@ -104,6 +108,10 @@ def run_build(corpus: Path, out: Path, extra: list[str]) -> dict:
         "instances": sum(int(n) for _, n, _, _ in lines),
         "quarantined": sum(int(q or 0) for _, _, q, _ in lines),
         "source_seconds_sum": round(sum(float(s) for *_, s in lines), 2),
+        "slowest_sources": {s: float(t) for s, _, _, t in sorted(lines, key=lambda line: -float(line[3]))[:5]},
+        # Why sources were converted: "first build" on a fresh folder; on the no-op rebuild anything else means
+        # the tree changed under the benchmark (code or seeds edited meanwhile).
+        "built_because": dict(Counter(_WHY.findall(done.stdout))),
     }
 
 
@@ -139,6 +147,7 @@ def main() -> None:
         flush=True,
     )
 
+    logs = root / "logs"
     results: dict[str, dict] = {}
     digests: dict[str, dict[str, str]] = {}
     for mode in args.modes:
@@ -155,10 +164,11 @@ def main() -> None:
                 n_workers=args.workers, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
             ) as cluster:
                 startup = time.perf_counter() - begun
-                result = run_build(corpus, out, ["--dask-address", cluster.scheduler_address])
+                result = run_build(corpus, out, ["--dask-address", cluster.scheduler_address], logs / "dask.log")
             result["cluster_startup_seconds"] = round(startup, 2)
         else:
-            result = run_build(corpus, out, ["--workers", str(1 if mode == "single" else args.workers)])
+            workers = ["--workers", str(1 if mode == "single" else args.workers)]
+            result = run_build(corpus, out, workers, logs / f"{mode}.log")
         result["workers"] = 1 if mode == "single" else args.workers
         if mode != "reuse":
             digests[mode] = output_digest(out)
@@ -193,6 +203,12 @@ def main() -> None:
             f"| {mode} | {r['workers']} | {r['wall_seconds']:.1f}{note} | {speed} | {records / r['wall_seconds']:,.0f} "
             f"| {r['built']} | {r['reused']} | {r['instances']:,} | {r['quarantined']:,} | {same} |"
         )
+    if "single" in results:
+        slowest = ", ".join(f"{s} {t:.1f}s" for s, t in results["single"]["slowest_sources"].items())
+        print(f"\nslowest sources (single process): {slowest}")
+    if results.get("reuse", {}).get("built"):
+        print(f"\nthe no-op rebuild converted sources again: {results['reuse']['built_because']}")
+    print(f"\nfull reports: {logs}/<mode>.log")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, SAMPLES
 from distributed import Client, LocalCluster, get_task_stream
 
-from pipeline import fingerprint
+from pipeline import build, fingerprint
 from pipeline.build import SourceReport, build_all
 from pipeline.registry import converters
 
@@ -152,3 +152,24 @@ def test_cli_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
         assert result.returncode == 1
         assert f"error: cannot use the Dask scheduler at {address}: " in result.stderr and says in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_sources_are_scheduled_largest_first_and_reported_in_id_order(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Longest-processing-time-first: the job queue starts with the biggest raw folder, so a large corpus
+    never starts last and runs alone while the other workers idle. The report order stays the ids'."""
+    started: list[str] = []
+    real = build.build_one
+
+    def recording(source_id: str, *args, **kwargs) -> SourceReport:
+        started.append(source_id)
+        return real(source_id, *args, **kwargs)
+
+    monkeypatch.setattr(build, "build_one", recording)
+    reports = build.build_sources(raw, tmp_path / "out", workers=1)
+    sizes = {s: build.raw_bytes(raw / s) for s in SOURCES}
+    assert len(set(sizes.values())) == len(SOURCES) and all(sizes.values())
+    assert started[: len(SOURCES)] == sorted(SOURCES, key=lambda s: -sizes[s])
+    assert all(build.raw_bytes(raw / s) == 0 for s in started[len(SOURCES) :])  # then the absent ones
+    assert [r.source_id for r in reports] == sorted(converters())
