@@ -87,6 +87,54 @@ SHARED_MODULES = ("forms", "readers", "ner", "pubtator", "model")
 Render = Callable[[int], str]
 
 
+#: English words: the text of make_corpora's dedicated generators, and extra replacement words for the samples of
+#: English-only sources (a small sample has few words of each length: without extras, copies of a short text
+#: would often be reworded alike and removed as duplicates).
+FUNCTION_WORDS = """the of and to in a with is was for on no as at by or be are from this that there which
+not were has have an it its after before without within than into also may but both other these all"""
+CONTENT_WORDS = """patient patients history pain chest abdominal acute chronic mild moderate severe left right bilateral
+normal abnormal findings evidence lesion mass nodule effusion pleural pulmonary cardiac heart lung lungs liver
+kidney renal hepatic biliary bowel colon stomach pancreas spleen gallbladder bladder prostate uterus ovary brain
+spinal cervical thoracic lumbar vertebral disc fracture bone joint muscle tissue soft vessel artery vein aorta
+carotid coronary venous arterial thrombosis embolism stenosis occlusion aneurysm dissection hemorrhage infarct
+ischemia edema swelling inflammation infection abscess pneumonia consolidation atelectasis opacity density
+attenuation enhancement contrast intravenous oral dose imaging study examination exam comparison prior previous
+interval change stable unchanged improved worsening increased decreased new small large size measuring diameter
+centimeter millimeter image images series axial coronal sagittal view views portable upright supine lateral
+frontal anterior posterior superior inferior medial proximal distal upper lower middle lobe segment region area
+margin wall surface cavity space fluid air gas free collection drainage catheter tube line device stent graft
+clip pacemaker surgery surgical procedure operation resection repair excision biopsy specimen pathology tumor
+malignancy carcinoma metastatic metastasis benign cyst simple complex solid calcification calcified sclerotic
+lytic degenerative disease syndrome disorder condition diagnosis differential likely possible probable suspected
+concerning consistent compatible suggestive recommend recommended further evaluation follow clinical correlation
+treatment therapy medication medications antibiotic antibiotics steroid insulin heparin warfarin aspirin
+analgesic infusion fluids oxygen saturation ventilation intubation extubation admission admitted discharged
+discharge hospital course emergency department ward unit service team physician nurse surgeon consultant
+family daughter son wife husband home rehabilitation facility outpatient clinic appointment weeks days hours
+months year years daily twice weekly morning evening night blood pressure pulse rate temperature fever chills
+cough dyspnea shortness breath nausea vomiting diarrhea constipation fatigue weakness dizziness syncope
+headache confusion seizure stroke tremor numbness tingling rash itching bleeding bruising jaundice weight
+loss gain appetite sleep anxiety depression mood memory speech vision hearing swallowing walking gait balance
+fall injury trauma accident wound ulcer skin scar incision dressing sutures staples cast splint brace crutches
+diet sodium potassium glucose creatinine hemoglobin platelet white count cells culture sputum urine stool
+serum level levels elevated low high within limits laboratory results test tests testing screening
+monitoring observation assessment plan management care support education instructions questions concerns
+signs symptoms return worsening persistent recurrent intermittent episodic sudden gradual onset duration
+resolved resolving ongoing continued started stopped increased adjusted tolerated tolerating improved
+noted seen identified demonstrated shown visualized present absent unremarkable intact preserved maintained
+trial randomized controlled cohort retrospective prospective observational cases controls participants
+subjects group groups outcome outcomes mortality survival risk ratio odds analysis regression association
+associated significant significantly difference compared comparison baseline primary secondary endpoint
+incidence prevalence rates measured reported assessed evaluated performed included excluded enrolled
+received receiving underwent undergoing treated untreated intervention placebo efficacy safety adverse
+events effect effects response responses factors factor predictors independent dependent variable sample
+population community children adults elderly women men pregnancy infants neonates adolescents age aged
+gene genes protein expression mutation variant receptor pathway cell cellular molecular mechanism function
+structure activity signaling inhibitor inhibition activation production release levels concentration
+exposure environmental occupational smoking alcohol obesity diabetes hypertension asthma arthritis cancer
+lymphoma leukemia anemia sepsis shock failure insufficiency disease dementia epilepsy migraine allergy
+vaccine vaccination immune immunity antibody antibodies virus viral bacterial fungal parasitic resistance"""
+
 # --- what may not be reworded --------------------------------------------------------------------------------
 
 
@@ -125,6 +173,12 @@ def protected_words(source_id: str) -> frozenset[str]:
     return frozenset(words)
 
 
+def _languages(source_id: str) -> set[str]:
+    from pipeline.registry import get
+
+    return {lang for t in get(source_id).tasks for lang in (t.input_language, t.output_language)}
+
+
 def _structural_words(name: str, text: str) -> set[str]:
     """Words that name structure in this file: JSON keys, XML names, a CSV/TSV header, OBO tags."""
     found: list[str] = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', text)  # JSON keys
@@ -157,8 +211,12 @@ class Vocabulary:
     index: dict[str, int] = field(default_factory=dict)  # lower-case word -> global index
     pool_of: list[tuple[int, str, int]] = field(default_factory=list)  # per word: pool key
     lowers: list[str] = field(default_factory=list)
+    #: One language in every file: pools by length and script only, not by file (larger pools).
+    single_home: bool = False
 
     def add(self, word: str, home: int) -> int:
+        if self.single_home:
+            home = 0
         if word not in self.index:
             self.index[word] = len(self.lowers)
             self.lowers.append(word)
@@ -381,7 +439,13 @@ class Expander:
             protected |= {w.casefold() for w in re.findall(_WORD, path)}
             protected |= _structural_words(path, _decode(data)) if _is_text(path) else set()
         self.templates = Templates(frozenset(protected), stems)
+        languages = _languages(source_id)
+        self.templates.vocab.single_home = len(languages) == 1
         self.plans = [self._plan(path, data, home, path in per_file) for home, (path, data) in enumerate(files)]
+        if languages == {"English"}:
+            for word in (*FUNCTION_WORDS.split(), *CONTENT_WORDS.split()):
+                if len(word) >= MIN_WORD and word not in self.templates.protected:
+                    self.templates.vocab.add(word, 0)
         self.templates.freeze()
 
     # -- reading the sample --
@@ -728,8 +792,10 @@ def _largest_container(data) -> tuple[object | None, object]:
         node = stack.pop()
         children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
         for key, value in children:
-            many = (isinstance(value, list) and len(value) >= 2) or (
-                isinstance(value, dict) and len(value) >= 2 and all(isinstance(v, dict) for v in value.values())
+            many = (
+                (isinstance(value, list) and len(value) >= 2)
+                or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value))  # a 1-article list
+                or (isinstance(value, dict) and len(value) >= 2 and all(isinstance(v, dict) for v in value.values()))
             )
             if many:
                 size = len(json.dumps(value))
@@ -746,14 +812,20 @@ _ID_ATTRIBUTE = re.compile(r"\b(\w*(?:id|ID|Id))=\"([^\"]*)\"")
 
 
 def _unique_keys(items: list) -> frozenset[str]:
-    """Keys named like an id whose values differ between every item (answer ids 1-4 repeated in every
-    question are not record ids)."""
+    """Keys named like an id, at any depth of the items, whose values all differ (answer ids 1-4 repeated in
+    every question are not record ids; question ids nested in the paragraphs of a SQuAD article are)."""
     values: dict[str, list] = {}
-    for item in items:
+    stack = list(items)
+    while stack:
+        item = stack.pop()
         if isinstance(item, dict):
             for key, value in item.items():
                 if _ID_NAME.match(key) and isinstance(value, str | int) and not isinstance(value, bool):
                     values.setdefault(key, []).append(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
     return frozenset(k for k, v in values.items() if len(v) >= 2 and len(set(v)) == len(v))
 
 

@@ -51,8 +51,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from expand_sample import CONTENT_WORDS, FUNCTION_WORDS  # noqa: E402
+
 #: Bumped whenever a generator's output changes, so an older corpus is regenerated.
-VERSION = 2
+VERSION = 4
 META = ".meta"
 BATCH = 2_000
 
@@ -134,50 +136,6 @@ SOURCES: dict[str, Spec] = {
 
 # --- text --------------------------------------------------------------------------------------------------------
 
-FUNCTION_WORDS = """the of and to in a with is was for on no as at by or be are from this that there which
-not were has have an it its after before without within than into also may but both other these all"""
-CONTENT_WORDS = """patient patients history pain chest abdominal acute chronic mild moderate severe left right bilateral
-normal abnormal findings evidence lesion mass nodule effusion pleural pulmonary cardiac heart lung lungs liver
-kidney renal hepatic biliary bowel colon stomach pancreas spleen gallbladder bladder prostate uterus ovary brain
-spinal cervical thoracic lumbar vertebral disc fracture bone joint muscle tissue soft vessel artery vein aorta
-carotid coronary venous arterial thrombosis embolism stenosis occlusion aneurysm dissection hemorrhage infarct
-ischemia edema swelling inflammation infection abscess pneumonia consolidation atelectasis opacity density
-attenuation enhancement contrast intravenous oral dose imaging study examination exam comparison prior previous
-interval change stable unchanged improved worsening increased decreased new small large size measuring diameter
-centimeter millimeter image images series axial coronal sagittal view views portable upright supine lateral
-frontal anterior posterior superior inferior medial proximal distal upper lower middle lobe segment region area
-margin wall surface cavity space fluid air gas free collection drainage catheter tube line device stent graft
-clip pacemaker surgery surgical procedure operation resection repair excision biopsy specimen pathology tumor
-malignancy carcinoma metastatic metastasis benign cyst simple complex solid calcification calcified sclerotic
-lytic degenerative disease syndrome disorder condition diagnosis differential likely possible probable suspected
-concerning consistent compatible suggestive recommend recommended further evaluation follow clinical correlation
-treatment therapy medication medications antibiotic antibiotics steroid insulin heparin warfarin aspirin
-analgesic infusion fluids oxygen saturation ventilation intubation extubation admission admitted discharged
-discharge hospital course emergency department ward unit service team physician nurse surgeon consultant
-family daughter son wife husband home rehabilitation facility outpatient clinic appointment weeks days hours
-months year years daily twice weekly morning evening night blood pressure pulse rate temperature fever chills
-cough dyspnea shortness breath nausea vomiting diarrhea constipation fatigue weakness dizziness syncope
-headache confusion seizure stroke tremor numbness tingling rash itching bleeding bruising jaundice weight
-loss gain appetite sleep anxiety depression mood memory speech vision hearing swallowing walking gait balance
-fall injury trauma accident wound ulcer skin scar incision dressing sutures staples cast splint brace crutches
-diet sodium potassium glucose creatinine hemoglobin platelet white count cells culture sputum urine stool
-serum level levels elevated low high within limits laboratory results test tests testing screening
-monitoring observation assessment plan management care support education instructions questions concerns
-signs symptoms return worsening persistent recurrent intermittent episodic sudden gradual onset duration
-resolved resolving ongoing continued started stopped increased adjusted tolerated tolerating improved
-noted seen identified demonstrated shown visualized present absent unremarkable intact preserved maintained
-trial randomized controlled cohort retrospective prospective observational cases controls participants
-subjects group groups outcome outcomes mortality survival risk ratio odds analysis regression association
-associated significant significantly difference compared comparison baseline primary secondary endpoint
-incidence prevalence rates measured reported assessed evaluated performed included excluded enrolled
-received receiving underwent undergoing treated untreated intervention placebo efficacy safety adverse
-events effect effects response responses factors factor predictors independent dependent variable sample
-population community children adults elderly women men pregnancy infants neonates adolescents age aged
-gene genes protein expression mutation variant receptor pathway cell cellular molecular mechanism function
-structure activity signaling inhibitor inhibition activation production release levels concentration
-exposure environmental occupational smoking alcohol obesity diabetes hypertension asthma arthritis cancer
-lymphoma leukemia anemia sepsis shock failure insufficiency disease dementia epilepsy migraine allergy
-vaccine vaccination immune immunity antibody antibodies virus viral bacterial fungal parasitic resistance"""
 PHI = "___"
 
 
