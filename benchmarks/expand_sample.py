@@ -360,7 +360,12 @@ def _id(value: str, copy: int, width: int) -> str:
     keeps derived ids such as Q1 / Q1-S1 / Q1-S1-A1 related)."""
     if value.isdigit():
         return _number(value, copy) if len(value) >= ID_DIGITS else str(int(value) + copy * 10 ** (width + 1))
+    if _LONG_NUMBER.search(value):  # CD900001, PMC9100021: as their number is mapped in texts and file names
+        return _LONG_NUMBER.sub(lambda m: _number(m.group(), copy), value)
     return f"c{copy}{value}"
+
+
+_LONG_NUMBER = re.compile(rf"\d{{{ID_DIGITS},}}")
 
 
 def _interleave(pieces: list[str], tokens: list[str]) -> Iterator[str]:
@@ -528,7 +533,8 @@ class Expander:
         if suffix == ".obo":
             blocks = _split_blocks(text)
             return Plan(path, "text", head=bom + blocks[0], units=[t.add(b, home) for b in blocks[1:]])
-        if suffix == ".jsonl" or (suffix == ".json" and text.lstrip().startswith("{") and "\n{" in text):
+        json_lines = suffix == ".json" and "\n{" in text or suffix in (".txt", "") and text.startswith("{")
+        if suffix == ".jsonl" or (json_lines and text.lstrip().startswith("{")):
             return self._plan_jsonl(path, bom, _split_lines(text), home)
         blocks = _split_blocks(text)
         if len(blocks) >= 3 and suffix not in (".csv",):
