@@ -8,14 +8,14 @@ abstracts, ...). Output is deterministic from `--seed`: the same seed and scale 
 
 Two kinds of generator:
 
-- Dedicated, fast generators for the big corpora (mimic_iv, ddxplus, pubmedqa, medmcqa, pmc_patients): the
-  real layout (gzipped CSV with multi-line quoted notes, zipped CSV with Python-literal columns, JSON objects,
-  JSON Lines, a JSON list with split files), with text lengths drawn around the published averages (constants
-  next to each generator). Text is random word salad from a fixed English clinical vocabulary (function words at
-  their natural share): it passes the language check as English, and two texts share no 13-gram and no
-  5-gram shingle set, so deduplication and decontamination see what they see on real corpora: work, but
-  few hits. Every record is valid: the build should quarantine nothing (tests/test_make_corpora.py checks it),
-  and the number of instances it must produce is known exactly (`expected_instances`).
+- Dedicated, fast generators for the big corpora (mimic_iv, ddxplus, pubmedqa, medmcqa, pmc_patients, mimic4ed):
+  the real layout (gzipped CSV with multi-line quoted notes, zipped CSV with Python-literal columns, JSON objects,
+  JSON Lines, a JSON list with split files, pandas CSV), with text lengths drawn around the published averages
+  (constants next to each generator). Text is random word salad from a fixed English clinical vocabulary
+  (function words at their natural share): it passes the language check as English, and two texts share no
+  13-gram and no 5-gram shingle set, so deduplication and decontamination see what they see on real corpora:
+  work, but few hits. Every record is valid: the build should quarantine nothing (tests/test_make_corpora.py
+  checks it), and the number of instances it must produce is known exactly (`expected_records`).
 - Every other source: its bundled sample (data/samples/<id>) copied `copies` times by `expand_sample.expand`
   (consistent rewordings, new ids), `copies` chosen so that the copies hold about the real corpus's number of
   records; text lengths are those of the sample, and records the sample rejects on purpose are repeated too.
@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from expand_sample import CONTENT_WORDS, FUNCTION_WORDS  # noqa: E402
 
 #: Bumped whenever a generator's output changes, so an older corpus is regenerated.
-VERSION = 6
+VERSION = 7
 META = ".meta"
 BATCH = 2_000
 
@@ -682,6 +682,93 @@ def pmc_patients(folder: Path, scale: float, seed: int) -> Part:
     return part
 
 
+# --- MIMIC-IV-ED benchmark ----------------------------------------------------------------------------------------
+
+MIMIC4ED_STAYS = 441_437
+MIMIC4ED_TEST_SHARE = 0.2
+#: Vital signs: (column, mean, sd, decimals) around adult ED values.
+VITALS = (
+    ("temperature", 36.8, 0.5, 14),
+    ("heartrate", 88, 18, 1),
+    ("resprate", 18, 3, 1),
+    ("o2sat", 97.5, 2.0, 1),
+    ("sbp", 135, 22, 1),
+    ("dbp", 78, 14, 1),
+)
+COMPLAINTS = ("chest pain", "abdominal pain", "headache", "dyspnea", "back pain", "cough", "nausea", "fever",
+              "syncope", "dizziness", "fall", "weakness", "rash", "leg swelling", "confusion")  # fmt: skip
+
+
+def mimic4ed(folder: Path, scale: float, seed: int) -> Part:
+    """train.csv / test.csv of the benchmark's data_general_processing.py: the sample's 124 columns, each stay
+    with its own history, vitals, complaints, comorbidities and outcomes (prevalences of the benchmark paper:
+    hospitalization ~45 %, critical ~6 %, 3-day revisit ~3 %)."""
+    rng = np.random.default_rng([seed, 6, 1])
+    with open(ROOT / "data" / "samples" / "mimic4ed" / "train.csv", newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    n = _count(MIMIC4ED_STAYS, scale)
+    n_test = max(1, round(n * MIMIC4ED_TEST_SHARE)) if n > 1 else 0
+    part = Part(records=n)
+    flags = [c for c in header if c.startswith(("cci_", "eci_"))]
+    complaints = [c for c in header if c.startswith("chiefcom_")]
+    for name, start, count in (("train.csv", 0, n - n_test), ("test.csv", n - n_test, n_test)):
+        with _plain(folder / name) as sink:
+            sink.write(csv_bytes([header]))
+            for offset, size in _batches(count):
+                rows = []
+                for i in range(start + offset, start + offset + size):
+                    row = _ed_stay(rng, i, flags, complaints)
+                    part.expected_records += 2 if row["outcome_hospitalization"] == "True" else 3
+                    rows.append([row.get(c, "") for c in header])
+                sink.write(csv_bytes(rows))
+            part.raw_bytes += sink.bytes
+    return part
+
+
+def _ed_stay(rng: np.random.Generator, i: int, flags: list[str], complaints: list[str]) -> dict[str, str]:
+    age = int(rng.integers(18, 96))
+    hospitalized = bool(rng.random() < 0.45)
+    critical = hospitalized and bool(rng.random() < 0.13)
+    revisit = not hospitalized and bool(rng.random() < 0.05)
+    los = float(rng.gamma(2.0, 3.0))
+    row = {
+        "index": str(i),
+        "subject_id": str(10_000_000 + i // 3),
+        "hadm_id": f"{20_000_000 + i}.0" if hospitalized else "",
+        "stay_id": str(30_000_000 + i),
+        "anchor_age": str(age - 1),
+        "gender": "MF"[int(rng.integers(0, 2))],
+        "age": str(age),
+        "ethnicity": ("WHITE", "BLACK/AFRICAN AMERICAN", "HISPANIC/LATINO", "ASIAN", "OTHER")[int(rng.integers(0, 5))],
+        "outcome_hospitalization": str(hospitalized),
+        "outcome_critical": str(critical),
+        "outcome_inhospital_mortality": str(critical and bool(rng.random() < 0.3)),
+        "outcome_icu_transfer_12h": str(critical),
+        "outcome_ed_revisit_3d": str(revisit),
+        "ed_los": f"0 days {int(los):02d}:{int(los * 60) % 60:02d}:00",
+        "ed_los_hours": f"{los:.2f}",
+        "triage_pain": f"{int(rng.integers(0, 11))}.0",
+        "triage_acuity": f"{int(rng.choice([1, 2, 3, 4, 5], p=[0.05, 0.35, 0.5, 0.08, 0.02]))}.0",
+        "chiefcomplaint": ", ".join(rng.choice(COMPLAINTS, size=int(rng.integers(1, 3)), replace=False).tolist()),
+        "n_med": f"{int(rng.poisson(2))}.0",
+        "n_medrecon": f"{int(rng.poisson(4))}.0",
+    }
+    for window, mean in (("30d", 0.2), ("90d", 0.5), ("365d", 1.2)):
+        for kind, scale_ in (("ed", 1.0), ("hosp", 0.6), ("icu", 0.1)):
+            row[f"n_{kind}_{window}"] = str(int(rng.poisson(mean * scale_)))
+    for name, mean, sd, decimals in VITALS:
+        for prefix, shift in (("triage", 0.0), ("ed", -0.1)):
+            value = rng.normal(mean + shift * sd, sd)
+            row[f"{prefix}_{name}{'_last' if prefix == 'ed' else ''}"] = (
+                repr(round(float(value), decimals)) if decimals > 1 else f"{round(float(value))}.0"
+            )
+    for column in complaints:
+        row[column] = str(bool(rng.random() < 0.1))
+    for column in flags:
+        row[column] = str(int(rng.random() < 0.08))
+    return row
+
+
 # --- the other sources: expanded samples ---------------------------------------------------------------------------
 
 
@@ -720,6 +807,7 @@ DEDICATED: dict[str, tuple[Callable[[Path, float, int], Part], ...]] = {
     "pubmedqa": (pubmedqa,),
     "medmcqa": (medmcqa,),
     "pmc_patients": (pmc_patients,),
+    "mimic4ed": (mimic4ed,),
 }
 
 
