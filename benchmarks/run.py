@@ -8,7 +8,7 @@ and per converter, against naive baselines. Prints Markdown tables and writes th
 For each scale, in this order:
 
 1. the corpora (benchmarks/make_corpora.py: same seed, so a scale once generated is reused);
-2. per converter (`--per-source`, default the five with dedicated generators), each measured piece in its own
+2. per converter (`--per-source`, default the six with dedicated generators), each measured piece in its own
    process so that its peak RSS is its own:
    - `extract`: the converter's `generate` alone, every Record and Rejection consumed and dropped;
    - `build`: `build_source` (no decontamination, no card), with each stage timed in place (the stage
@@ -47,7 +47,7 @@ BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-DEFAULT_PER_SOURCE = ("mimic_iv", "ddxplus", "pubmedqa", "medmcqa", "pmc_patients")
+DEFAULT_PER_SOURCE = ("mimic_iv", "ddxplus", "pubmedqa", "medmcqa", "pmc_patients", "mimic4ed")
 PIECES = ("extract", "build", "all", "naive")
 STAGES = (
     "extract",
