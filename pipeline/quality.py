@@ -21,8 +21,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import yaml
 
+from pipeline.hashtable import Strings, Table64
 from pipeline.model import Record, Task
 from pipeline.validation import Bounds, Rules, Violation, check, fold
 
@@ -106,10 +108,13 @@ class QualityStage:
     def __init__(self, config: QualityConfig, tasks: dict[str, Task]):
         self.config, self.tasks = config, tasks
         self.state: dict[str, TaskQuality] = defaultdict(TaskQuality)
-        self._pairs: dict[str, set[int]] = defaultdict(set)
-        self._inputs: dict[str, dict[int, tuple[int, str]]] = defaultdict(dict)
-        self._across: dict[int, str] = {}
-        self._short_outputs: dict[str, int] = {}
+        # Per record, in numpy-backed tables (pipeline.hashtable; a Python set or dict cost 438 B a record):
+        self._pairs: dict[str, Table64] = defaultdict(Table64)  # hash(input, output)
+        self._inputs: dict[str, Table64] = defaultdict(lambda: Table64(np.uint64, np.uint32))  # -> output hash, id
+        self._ids = Strings()  # ids of the records _inputs points to, without their "<task_id>:"
+        self._task_numbers = {task_id: n for n, task_id in enumerate(tasks)}
+        self._across = Table64(np.uint16)  # hash(input, output) -> number of the first task that had the pair
+        self._short_outputs = Table64(np.uint64)  # hash(record id) -> output hash, short outputs only
         self._last_input: tuple[str | None, str, int] = (None, "", 0)
         self._output_hash: tuple[Record | None, int] = (None, 0)
         self._audit = self._near = None
@@ -183,13 +188,21 @@ class QualityStage:
             # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
             # different instance (another hypothesis of one premise, another question on one passage): it is a
             # near duplicate only when the outputs are the same too.
-            if earlier is not None and (not short or self._short_outputs.get(earlier) == out_hash):
+            if earlier is not None and (not short or self._short_outputs.get(_hash(earlier)) == (out_hash,)):
                 return Violation("near-duplicate", "near-duplicate of an earlier instance of the task", earlier)
             if short:
-                self._short_outputs[record.id] = out_hash
+                self._short_outputs.add(_hash(record.id), out_hash)
         self._pairs[part].add(pair)
-        seen = self._inputs[part].setdefault(in_hash, (out_hash, record.id))
-        if seen[0] != out_hash:
+        inputs = self._inputs[part]
+        seen = inputs.get(in_hash)
+        prefix = f"{task_id}:"
+        if seen is None:
+            rest = record.id[len(prefix) :]
+            short_id = rest if record.id.startswith(prefix) and not rest.startswith("\x00") else f"\x00{record.id}"
+            inputs.add(in_hash, out_hash, self._ids.append(short_id))
+        elif seen[0] != out_hash:
+            stored = self._ids[seen[1]]
+            seen = (seen[0], stored[1:] if stored.startswith("\x00") else prefix + stored)
             state = self.state[task_id]
             if self.tasks[task_id].several_outputs:
                 state.merged_outputs += 1
@@ -199,8 +212,8 @@ class QualityStage:
             state.conflicting_outputs += 1
             if len(state.conflict_examples) < 5:
                 state.conflict_examples.append([seen[1], record.id])
-        first_task = self._across.setdefault(pair, task_id)
-        if first_task != task_id:
+        number = self._task_numbers[task_id]
+        if self._across.setdefault(pair, number) != (number,):
             self.state[task_id].cross_task_duplicates += 1
         self._output_hash = (record, out_hash)  # for _accept, which follows
         return None
