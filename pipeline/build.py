@@ -52,6 +52,9 @@ class SourceReport:
     #: Why the source was built ("raw: ori_pqal.json changed", "first build", "forced") or reused
     #: ("unchanged: raw, code, seeds, config"); see pipeline/fingerprint.py.
     reason: str = ""
+    #: Train/validation rows of this source's tasks that the decontamination run after the build removed
+    #: (task -> rows) because their input overlaps a test input; listed in reports/decontamination.jsonl.
+    decontaminated: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -72,6 +75,12 @@ class SourceReport:
             parts.append("missing optional files: " + ", ".join(self.missing_files))
         if self.empty_tasks:
             parts.append("tasks without records: " + ", ".join(self.empty_tasks))
+        if self.decontaminated:
+            removed = ", ".join(f"{t} {n}" for t, n in sorted(self.decontaminated.items()))
+            parts.append(
+                f"decontamination removed {sum(self.decontaminated.values())} train/validation rows whose input "
+                f"overlaps a test input ({removed}; see reports/decontamination.jsonl)"
+            )
         why = f"; {self.status}: {self.reason}" if self.reason else ""
         return "; ".join(parts) + f" [{self.seconds:.1f}s]" + why
 
@@ -492,13 +501,16 @@ _DECONTAMINATED = "decontaminated.json"
 
 def finish(out: Path, reports: list[SourceReport], *, write_card: bool = True) -> None:
     """After sources are built: decontaminate the whole folder (unless it already was, in the state it
-    is in now, e.g. when every source was reused) and write the dataset card."""
+    is in now, e.g. when every source was reused) and write the dataset card. Each report is told what
+    the decontamination removed from its tasks, so the build report names planted leaks too."""
     out = Path(out)
     if any(r.status in ("built", "reused") for r in reports) or output.read_manifests(out):
         state = _folder_state(out)
         if any(r.status == "built" for r in reports) or fingerprint.read_state(out, _DECONTAMINATED) != state:
-            decontaminate(out)
+            removed = decontaminate(out).removed
             fingerprint.write_state(out, _DECONTAMINATED, state)
+            for report in reports:
+                report.decontaminated = {t: n for t, n in removed.items() if t in report.instances}
     if write_card:
         card.write(out)
 

@@ -169,8 +169,10 @@ def test_a_copy_of_a_test_instance_read_first_in_train_never_pushes_the_test_ins
     assert {f"{FREE}:leak-train", f"{FREE}:near-train", f"{FREE}:leak-test"} <= written_ids(out)
 
     raw = tmp_path / "raw"
-    build_source(make(lambda files: iter(records), TASKS, "pubmedqa"), raw, tmp_path / "clean", force=True)
+    report = build_source(make(lambda files: iter(records), TASKS, "pubmedqa"), raw, tmp_path / "clean", force=True)
     ids = written_ids(tmp_path / "clean")
+    assert report.decontaminated[FREE] >= 2  # the build report names the removals, not only the report file
+    assert "decontamination removed" in report.summary() and "reports/decontamination.jsonl" in report.summary()
     assert f"{FREE}:leak-test" in ids and not {f"{FREE}:leak-train", f"{FREE}:near-train"} & ids
     removed = [
         json.loads(x) for x in (tmp_path / "clean" / "reports" / "decontamination.jsonl").read_text().splitlines()
