@@ -93,8 +93,9 @@ _DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|\S*/\S*|\S+\.(?:txt|tsv|json|jsonl|csv
 
 def reason_kind(reason: str) -> str:
     """The kind of a rejection, for counting: its reason with the record-specific details masked
-    (the quarantine file keeps the full reason), so 750 missing abstracts count as one kind."""
-    return " ".join(_DETAIL.sub("…", reason).split())
+    (the quarantine file keeps the full reason), so 750 missing abstracts count as one kind. Numbers
+    read as "N" ("cop N is out of range N-N"), other details as "…"."""
+    return " ".join(_DETAIL.sub(lambda m: "N" if m[0].isdigit() else "…", reason).split())
 
 
 def check_record(record: Record, tasks: Mapping[str, Task]) -> None:

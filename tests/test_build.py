@@ -236,7 +236,7 @@ def test_rejections_are_counted_by_kind_and_kept_in_full(tmp_path: Path) -> None
 
     out = tmp_path / "out"
     report = build_source(make(items), raw(tmp_path), out)
-    assert report.quarantined == {"abstract file missing: … (… annotations)": 2}
+    assert report.quarantined == {"abstract file missing: … (N annotations)": 2}
     lines = (out / "quarantine" / "meqsum.jsonl").read_text().splitlines()
     assert [json.loads(line)["reason"] for line in lines] == [
         "abstract file missing: abstracts/species051.txt (1 annotations)",
