@@ -49,13 +49,16 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild even the sources whose raw files, code, seeds and config are unchanged",
     )
     building.add_argument(
-        "--workers", type=_positive, help="with --all: processes converting sources at once (default: one per core)"
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="with --all: processes converting sources at once (default: one per core)",
     )
     building.add_argument(
         "--dask-address",
         metavar="tcp://HOST:PORT",
-        help="with --all: convert the sources on this Dask scheduler's workers (they must see --raw-dir and --out "
-        "at the same paths)",
+        help="with --all: convert the sources on this Dask scheduler's workers (they need this project installed "
+        "at the same version, and must see --raw-dir and --out at the same paths)",
     )
     # The flat SFT export (pipeline.flat), written after a successful build.
     building.add_argument("--flat", action="store_true", help="also write OUT/flat/: one SFT-ready row per instance")

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -33,6 +34,9 @@ from pipeline.quality import Merge, QualityConfig, QualityError, QualityStage
 from pipeline.registry import Converter, ConverterError, converters, get
 from pipeline.schemas import is_valid, violations
 from pipeline.splits import hash_split
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 @dataclass
@@ -435,6 +439,7 @@ def _runner(workers: int | None, dask_address: str | None, jobs: int) -> Iterato
         except (OSError, ValueError) as error:  # unreachable, or not an address
             raise ClusterError(f"cannot use the Dask scheduler at {dask_address}: {error}") from error
         with client:
+            check_cluster(client, dask_address)
 
             def on_cluster(batch: list[tuple[str, Path, bool]], out: Path, options: dict) -> list[SourceReport]:
                 futures = [
@@ -466,6 +471,37 @@ def _runner(workers: int | None, dask_address: str | None, jobs: int) -> Iterato
                 raise
 
         yield in_pool
+
+
+#: Evaluated on the scheduler and on each worker with the builtin `eval` (which any Python can unpickle,
+#: unlike a function of ours): fails there when the pipeline is not installed.
+_IMPORTABLE = "__import__('pipeline.build').__name__"
+_ENVIRONMENT = "__import__('pipeline.fingerprint', fromlist=['environment']).environment()"
+
+
+def check_cluster(client: Client, address: str) -> None:
+    """Refuse a cluster that cannot run this build as this process would. A scheduler or worker without the
+    pipeline installed cannot unpickle the jobs: Dask then fails with a traceback or, on a worker, hangs for
+    good; a worker with other code (another version, a stale process) would convert with it. A cluster with
+    no worker yet (an adaptive one) is not checked: its workers start with the jobs."""
+    fix = "install this project (pip install -e .) in the cluster's environment, at the same version as here"
+    try:
+        client.run_on_scheduler(eval, _IMPORTABLE)
+    except Exception as error:
+        raise ClusterError(f"the Dask scheduler at {address} cannot import the pipeline ({error!r}): {fix}") from error
+    found = client.run(eval, _ENVIRONMENT, on_error="return")
+    if not found:
+        return
+    here = fingerprint.environment()
+    for worker, theirs in sorted(found.items()):
+        if isinstance(theirs, BaseException):
+            raise ClusterError(f"Dask worker {worker} cannot import the pipeline ({theirs!r}): {fix}")
+        differ = sorted(k for k in set(here) | set(theirs) if here.get(k) != theirs.get(k))
+        if differ:
+            shown = ", ".join(differ[:5]) + (f" (+{len(differ) - 5} more)" if len(differ) > 5 else "")
+            raise ClusterError(
+                f"Dask worker {worker} runs other pipeline code than this process (different: {shown}): {fix}"
+            )
 
 
 def decontamination_dependents(out: Path, reports: list[SourceReport]) -> dict[str, str]:

@@ -159,6 +159,22 @@ def code_version(converter_module: str) -> dict[str, str]:
     return found | _resource_hashes() | {"pipeline_version": __version__}
 
 
+def environment() -> dict[str, str]:
+    """sha256 of every module of the pipeline's packages, of the resources, and the version, read from disk
+    now: what a process converting sources for this one (a Dask worker) must run the same of, or the output
+    would depend on where each source ran."""
+    found = {}
+    for package in LOCAL_PACKAGES:
+        origin = _origin(package)
+        if origin is None:
+            continue
+        for path in sorted(origin.parent.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                name = ".".join(path.relative_to(origin.parent.parent).with_suffix("").parts)
+                found[name.removesuffix(".__init__")] = file_sha256(path)
+    return found | _resource_hashes() | {"pipeline_version": __version__}
+
+
 @cache
 def _closure(start: str) -> frozenset[str]:
     local = set(LOCAL_PACKAGES) | {start.split(".")[0]}

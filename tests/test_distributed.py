@@ -9,7 +9,9 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from conftest import ROOT, SAMPLES
 from distributed import Client, LocalCluster, get_task_stream
 
 from pipeline import build, fingerprint
-from pipeline.build import SourceReport, build_all
+from pipeline.build import ClusterError, SourceReport, build_all
 from pipeline.registry import converters
 
 #: Six small sources of several raw formats; ddxplus and biolord have training rows that decontamination
@@ -173,3 +175,78 @@ def test_sources_are_scheduled_largest_first_and_reported_in_id_order(
     assert started[: len(SOURCES)] == sorted(SOURCES, key=lambda s: -sizes[s])
     assert all(build.raw_bytes(raw / s) == 0 for s in started[len(SOURCES) :])  # then the absent ones
     assert [r.source_id for r in reports] == sorted(converters())
+
+
+# --- a cluster that cannot build as this process would ------------------------------------------------------------
+
+
+@contextmanager
+def dask_processes(tmp_path: Path, scheduler: tuple[str, Path], worker: tuple[str, Path]) -> Iterator[str]:
+    """A scheduler and one worker started as separate processes by Dask's own command-line entry points, each
+    as (Python run first, working directory): what a cluster someone else set up looks like."""
+    scheduler_file = tmp_path / "scheduler.json"
+    started = []
+
+    def launch(setup: str, cwd: Path, module: str, argv: list[str]) -> None:
+        code = f"import sys\n{setup}\nfrom {module} import main\nsys.argv = {argv!r}\nmain()"
+        log = open(tmp_path / f"{argv[0]}.log", "w")  # noqa: SIM115 - closed with the process below
+        started.append((subprocess.Popen([sys.executable, "-c", code], cwd=cwd, stdout=log, stderr=log), log))
+
+    common = ["--scheduler-file", str(scheduler_file)]
+    launch(
+        *scheduler,
+        "distributed.cli.dask_scheduler",
+        ["dask-scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", *common],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        launch(
+            *worker,
+            "distributed.cli.dask_worker",
+            ["dask-worker", "--no-nanny", "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", *common],
+        )
+        with Client(scheduler_file=str(scheduler_file), timeout="60s") as client:
+            client.wait_for_workers(1, timeout=60)
+            yield client.scheduler.address
+    finally:
+        for process, log in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+
+
+#: Run first in a process that must not find the pipeline: an import of it then fails, as where it is not installed.
+NOT_INSTALLED = "sys.modules['pipeline'] = None"
+
+
+def test_a_scheduler_without_the_pipeline_is_a_clear_error(raw: Path, tmp_path: Path) -> None:
+    with dask_processes(tmp_path, (NOT_INSTALLED, tmp_path), ("", ROOT)) as address:
+        says = rf"the Dask scheduler at {address} cannot import the pipeline .*pip install -e \."
+        with pytest.raises(ClusterError, match=says):
+            build_all(raw, tmp_path / "out", dask_address=address)
+    assert not (tmp_path / "out" / "sources").exists()
+
+
+def test_a_worker_without_the_pipeline_is_a_clear_error_not_a_hang(raw: Path, tmp_path: Path) -> None:
+    with (
+        dask_processes(tmp_path, ("", ROOT), (NOT_INSTALLED, tmp_path)) as address,
+        pytest.raises(ClusterError, match=r"Dask worker tcp://127\.0\.0\.1:\d+ cannot import the pipeline"),
+    ):
+        build_all(raw, tmp_path / "out", dask_address=address)
+    assert not (tmp_path / "out" / "sources").exists()
+
+
+def test_a_worker_running_other_code_is_refused(raw: Path, tmp_path: Path) -> None:
+    """A worker started from another checkout (or before an update): its output would differ from a local
+    build's, so the build refuses the cluster and names the modules that differ."""
+    other = tmp_path / "other-checkout"
+    for folder in ("pipeline", "converters", "schemas"):
+        shutil.copytree(ROOT / folder, other / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(other / "pipeline" / "splits.py", "a", encoding="utf-8") as module:
+        module.write("\n# a later edit\n")
+    says = r"runs other pipeline code than this process \(different: pipeline\.splits\)"
+    with dask_processes(tmp_path, ("", ROOT), ("", other)) as address, pytest.raises(ClusterError, match=says):
+        build_all(raw, tmp_path / "out", dask_address=address)
+    assert not (tmp_path / "out" / "sources").exists()
