@@ -123,13 +123,19 @@ def output_problem(out: Path, manifest: Mapping) -> str | None:
 
 
 def raw_hashes(files: RawFiles, cache_file: Path | None) -> dict[str, str]:
-    paths = sorted({p for found in files.found.values() for p in found})
+    """{name relative to the raw folder: sha256}. The cache is keyed by absolute path, the folder resolved once
+    (resolving each of a corpus's 100,000 files would cost more than reading the cache)."""
+    paths = sorted({p for found in files.found.values() for p in found}, key=str)
     known = _read_json(cache_file) if cache_file else {}
     kept: dict[str, list] = {}
     hashes = {}
+    root = Path(files.root).resolve().as_posix()
     for path in paths:
         stat = path.stat()
-        key = str(path.resolve())
+        try:
+            key = f"{root}/{path.relative_to(files.root).as_posix()}"
+        except ValueError:  # not under the folder (a form may name a file elsewhere): its own resolved path
+            key = str(path.resolve())
         entry = known.get(key)
         digest = entry[2] if entry and entry[:2] == [stat.st_size, stat.st_mtime_ns] else file_sha256(path)
         if time.time_ns() - stat.st_mtime_ns > RACY_SECONDS * 1e9:

@@ -99,7 +99,7 @@ def test_nothing_changed_reuses_every_source_and_converts_nothing(
     before = everything(out)
     files = {s: identity(out, s) for s in SOURCES}
 
-    def no_conversion(*args, **kwargs):
+    def no_conversion(*args: object, **kwargs: object) -> SourceReport:
         raise AssertionError("a source with nothing changed was converted again")
 
     monkeypatch.setattr(build, "_convert", no_conversion)
