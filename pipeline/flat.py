@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from pipeline.model import SPLITS
 from pipeline.output import atomic_write_text
-from pipeline.parquet import DEFAULT_SHARD_BYTES, ROW_GROUP_BYTES, ROW_GROUP_ROWS
+from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter
 
 FOLDER = "flat"
 ZERO_SHOT = "zero-shot"
@@ -173,47 +173,13 @@ def _cases(pool: list[tuple[str, str, str]], instance_id: str, shots: int, seed:
     return [(pool[i][1], pool[i][2]) for i in picked if pool[i][0] != instance_id][:shots]
 
 
-class _Writer:
+class _Writer(ShardedWriter):
     """Rows of one config and split into `<split>-0000i-of-0000N.parquet` shards capped by size."""
 
-    def __init__(self, folder: Path, split: str, max_shard_bytes: int):
-        self.folder, self.split, self.max_shard_bytes = folder, split, max_shard_bytes
-        self.rows = 0
-        self._buffer: list[dict] = []
-        self._buffer_bytes = 0
-        self._shard_bytes = 0
-        self._writer: pq.ParquetWriter | None = None
-        self._parts: list[Path] = []
+    schema = SCHEMA
 
-    def write(self, row: dict) -> None:
-        self._buffer.append(row)
-        self._buffer_bytes += 2 * (len(row["instruction"]) + len(row["input"]) + len(row["output"])) + 100
-        self.rows += 1
-        if len(self._buffer) >= ROW_GROUP_ROWS or self._buffer_bytes >= min(ROW_GROUP_BYTES, self.max_shard_bytes):
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._buffer:
-            return
-        if self._writer is not None and self._shard_bytes >= self.max_shard_bytes:
-            self._writer.close()
-            self._writer = None
-        if self._writer is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            part = self.folder / f".{self.split}-{len(self._parts):05d}.part"
-            self._parts.append(part)
-            self._writer = pq.ParquetWriter(part, SCHEMA, compression="zstd")
-            self._shard_bytes = 0
-        self._writer.write_table(pa.Table.from_pylist(self._buffer, schema=SCHEMA))
-        self._shard_bytes += self._buffer_bytes
-        self._buffer, self._buffer_bytes = [], 0
-
-    def close(self) -> None:
-        self._flush()
-        if self._writer is not None:
-            self._writer.close()
-        for index, part in enumerate(self._parts):
-            part.rename(self.folder / f"{self.split}-{index:05d}-of-{len(self._parts):05d}.parquet")
+    def row_bytes(self, row: dict) -> int:
+        return 2 * (len(row["instruction"]) + len(row["input"]) + len(row["output"])) + 100
 
 
 def _row(record: dict, split: str, instruction: str, shots: int) -> dict:

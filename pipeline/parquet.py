@@ -20,12 +20,16 @@ DEFAULT_SHARD_BYTES = 256 * 1024 * 1024
 
 
 class ShardedWriter:
-    """Writes rows (dicts with COLUMNS) of one task and split into a folder."""
+    """Writes rows (dicts with the schema's columns) of one task and split into a folder. Subclasses
+    with another `schema` (the flat export) override `row_bytes`, the estimate that sizes row groups."""
+
+    schema: pa.Schema = SCHEMA
 
     def __init__(self, folder: Path, split: str, max_shard_bytes: int = DEFAULT_SHARD_BYTES):
         self.folder, self.split, self.max_shard_bytes = folder, split, max_shard_bytes
         self.rows = 0
-        self._buffer: dict[str, list] = {c: [] for c in COLUMNS}
+        self._columns = tuple(self.schema.names)
+        self._buffer: dict[str, list] = {c: [] for c in self._columns}
         self._buffer_bytes = 0
         self._writer: pq.ParquetWriter | None = None
         self._shard_bytes = 0
@@ -33,14 +37,17 @@ class ShardedWriter:
 
     def write(self, row: dict) -> None:
         """`outputs` defaults to `[output]`; `add_outputs` extends it after the fact."""
-        for column in COLUMNS:
+        for column in self._columns:
             self._buffer[column].append(row[column] if column != "outputs" else row.get("outputs") or [row["output"]])
-        self._buffer_bytes += len(row["input"]) + len(row["output"]) + 200
+        self._buffer_bytes += self.row_bytes(row)
         self.rows += 1
         if len(self._buffer["id"]) >= ROW_GROUP_ROWS or self._buffer_bytes >= min(
             ROW_GROUP_BYTES, self.max_shard_bytes
         ):
             self._flush()
+
+    def row_bytes(self, row: dict) -> int:
+        return len(row["input"]) + len(row["output"]) + 200
 
     def _flush(self) -> None:
         if not self._buffer["id"]:
@@ -52,11 +59,11 @@ class ShardedWriter:
             self.folder.mkdir(parents=True, exist_ok=True)
             part = self.folder / f".{self.split}-{len(self._parts):05d}.parquet.part"
             self._parts.append(part)
-            self._writer = pq.ParquetWriter(part, SCHEMA, compression="zstd")
+            self._writer = pq.ParquetWriter(part, self.schema, compression="zstd")
             self._shard_bytes = 0
-        self._writer.write_table(pa.Table.from_pydict(self._buffer, schema=SCHEMA))
+        self._writer.write_table(pa.Table.from_pydict(self._buffer, schema=self.schema))
         self._shard_bytes += self._buffer_bytes
-        self._buffer = {c: [] for c in COLUMNS}
+        self._buffer = {c: [] for c in self._columns}
         self._buffer_bytes = 0
 
     def close(self) -> list[Path]:
