@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -45,6 +44,7 @@ from urllib.parse import urlsplit
 import httpx
 from tqdm import tqdm
 
+from pipeline.fingerprint import file_sha256
 from pipeline.model import Download, MissingRawFiles, Source, describe_missing, detect_form
 from pipeline.redact import mask
 
@@ -210,7 +210,7 @@ def fetch(
     client = client or new_client()
     try:
         if item.unpack is None and state is None and dest.is_file() and _matches(item, dest):
-            digest = _sha256(dest)  # placed by hand (or an older run) and verified: adopt it
+            digest = file_sha256(dest)  # placed by hand (or an older run) and verified: adopt it
             _write_state(raw_dir, item, _file_state(dest, digest, item.path))
             return [item.path], False
         digest = _transfer(client, url, dest, item, progress=progress, retries=retries)
@@ -277,7 +277,7 @@ def _transfer(client: httpx.Client, url: str, dest: Path, item: Download, *, pro
                 "resume from there."
             )
     size = part.stat().st_size
-    digest = _sha256(part)
+    digest = file_sha256(part)
     if item.size is not None and size != item.size:
         _discard(part, meta_path)
         raise ChecksumMismatch(
@@ -604,7 +604,7 @@ def _complete(item: Download, raw_dir: Path, state: dict) -> bool:
         return False
     if info.st_mtime_ns == state.get("mtime_ns"):
         return True
-    if _sha256(path) == state.get("sha256"):  # touched but intact
+    if file_sha256(path) == state.get("sha256"):  # touched but intact
         _write_state(raw_dir, item, _file_state(path, state["sha256"], item.path))
         return True
     return False
@@ -614,12 +614,4 @@ def _matches(item: Download, path: Path) -> bool:
     """A file already at a download's path is adopted only when it is verifiably the declared one."""
     if item.sha256 is None:
         return False
-    return (item.size is None or path.stat().st_size == item.size) and _sha256(path) == item.sha256
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+    return (item.size is None or path.stat().st_size == item.size) and file_sha256(path) == item.sha256
