@@ -173,10 +173,13 @@ def protected_words(source_id: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _languages(source_id: str) -> set[str]:
+def _languages(source_id: str, outputs: bool = True) -> set[str]:
+    """The languages of the source's task inputs (and outputs): with one input language, every file of the sample
+    is in it (an English output is a label or a translation made by the converter)."""
     from pipeline.registry import get
 
-    return {lang for t in get(source_id).tasks for lang in (t.input_language, t.output_language)}
+    tasks = get(source_id).tasks
+    return {t.input_language for t in tasks} | ({t.output_language for t in tasks} if outputs else set())
 
 
 def _structural_words(name: str, text: str) -> set[str]:
@@ -245,8 +248,16 @@ class Vocabulary:
         self.n = n
 
 
-#: 64 primes above any pool size: multipliers of the per-copy permutation.
-_PRIMES = [1_000_003, 1_000_033, 1_000_037, 1_000_039, 1_000_081, 1_000_099, 1_000_117, 1_000_121, 1_000_133]
+def _primes(low: int, high: int) -> list[int]:
+    sieve = bytearray([1]) * (high - low)
+    for p in range(2, int(high**0.5) + 1):
+        sieve[(-low) % p :: p] = bytearray(len(sieve[(-low) % p :: p]))
+    return [low + i for i, flag in enumerate(sieve) if flag]
+
+
+#: Primes above any pool size: the multiplier of copy k's permutation is one of them. Many (~1,400) so that copies
+#: of a one-pool text (a Chinese text: every Han character is in one pool) rarely get the same permutation.
+_PRIMES = _primes(1_000_000, 1_020_000)
 
 
 class Templates:
@@ -327,7 +338,7 @@ class Templates:
 
     def _prepare(self, copy: int) -> None:
         rng = random.Random(copy * 7919 + 13)
-        a, b = _PRIMES[copy % len(_PRIMES)], rng.randrange(1 << 30)
+        a, b = _PRIMES[rng.randrange(len(_PRIMES))], rng.randrange(1 << 30)
         local = self._pos - self._start
         new = self._start + (a * local + b) % np.maximum(self._size, 1)
         words = self.vocab.cased[self._case * self.vocab.n + new] if len(new) else new
@@ -455,7 +466,7 @@ class Expander:
             protected |= _structural_words(path, _decode(data)) if _is_text(path) else set()
         self.templates = Templates(frozenset(protected), stems)
         languages = _languages(source_id)
-        self.templates.vocab.single_home = len(languages) == 1
+        self.templates.vocab.single_home = len(_languages(source_id, outputs=False)) == 1
         self.plans = [self._plan(path, data, home, path in per_file) for home, (path, data) in enumerate(files)]
         if languages == {"English"}:
             for word in (*FUNCTION_WORDS.split(), *CONTENT_WORDS.split()):

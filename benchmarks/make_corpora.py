@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from expand_sample import CONTENT_WORDS, FUNCTION_WORDS  # noqa: E402
 
 #: Bumped whenever a generator's output changes, so an older corpus is regenerated.
-VERSION = 7
+VERSION = 8
 META = ".meta"
 BATCH = 2_000
 
