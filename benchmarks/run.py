@@ -209,6 +209,7 @@ def measure(command: list[str], timeout: float | None = None) -> dict:
     of the RSS summed over its process tree."""
     import psutil
 
+    load = os.getloadavg()[0]  # other work on the machine slows every figure: recorded with it
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     peak_tree = 0
@@ -260,6 +261,7 @@ def measure(command: list[str], timeout: float | None = None) -> dict:
     if process.returncode != 0 or not result:
         return {"error": f"exit {process.returncode}: {stderr.strip()[-2000:]}", "wall_seconds": wall}
     return result | {
+        "load_before": load,
         "wall_seconds": wall,
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "peak_tree_rss_mb": peak_tree / 2**20,
@@ -444,6 +446,15 @@ def markdown(results: dict) -> str:
                         f"| {source_id} | {name} | {r['seconds']:,.2f} | {_rate(rows, r['seconds']) if rows else '-'} "
                         f"| {instances if instances is not None else '-'} | {r['peak_rss_mb']:,.0f} | {ratio} |"
                     )
+    loads = [
+        r["load_before"]
+        for s in results["scales"]
+        for entry in [*s["per_source"].values(), s.get("naive", {}).get("mimic_iv", {}), {"all": s.get("all") or {}}]
+        for r in entry.values()
+        if isinstance(r, dict) and "load_before" in r
+    ]
+    if loads:
+        lines += ["", f"1-minute load average when each piece started: {min(loads):.1f} to {max(loads):.1f}."]
     if results.get("fits"):
         lines += ["", "### Growth over the scales\n", "| piece | slope (us per raw record) | intercept s | R^2 |"]
         lines += ["|---|---|---|---|"]
