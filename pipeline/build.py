@@ -9,6 +9,7 @@ a check) goes to the source's quarantine file with its reason. Nothing is held p
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -17,17 +18,18 @@ import shutil
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tqdm import tqdm
 
 from pipeline import __version__, card, fingerprint, output, seeds, taskfile
 from pipeline.decontaminate import decontaminate
+from pipeline.hashtable import Table64
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter, add_outputs
 from pipeline.quality import Merge, QualityConfig, QualityError, QualityStage
@@ -37,6 +39,8 @@ from pipeline.splits import hash_split
 
 if TYPE_CHECKING:
     from distributed import Client
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -224,7 +228,7 @@ def _convert(
     report = SourceReport(source.id, "built", form=files.form.name)
     report.missing_files = [" or ".join(f.patterns) for f in files.missing]
     writers: dict[tuple[str, str], ShardedWriter] = {}
-    seen: dict[str, set[int]] = defaultdict(set)  # 8-byte id hashes: memory per instance, not per text
+    seen: dict[str, Table64] = defaultdict(Table64)  # 8-byte id hashes: memory per instance, not per text
     quarantined: Counter[str] = Counter()
     tasks_by_id = {t.id: t for t in conv.tasks}
     stage = QualityStage(quality, tasks_by_id)
@@ -240,43 +244,46 @@ def _convert(
             entry |= {"raw_file": raw_file, "locator": locator, "value": value}
             quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
-        for item in tqdm(conv.generate(files), desc=source.id, unit=" rec", disable=None, mininterval=1.0):
-            if isinstance(item, Rejection):
-                reject("converter", item.reason, item.raw_file, item.locator, item.task_id, item.value)
-                continue
-            if not isinstance(item, Record):
-                raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
-            check_record(item, tasks_by_id)
-            digest = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest())
-            where = (item.raw_file, item.locator, item.task_id)
-            if digest in seen[item.task_id]:
-                reject("duplicate-id", "duplicate instance id", *where, item.id)
-                continue
-            split = item.split or hash_split(source.id, item.group or item.key)
-            row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
-            row |= {"input": item.input, "output": item.output, "outputs": [item.output]}
-            row |= {"raw_file": item.raw_file, "locator": item.locator}
-            if (violation := stage.validate(item)) is not None:
-                reject(violation.rule, violation.message, *where, violation.value)
-                continue
-            if not is_valid("instance", row):
-                reject("schema", next(violations("instance", row), "schema violation"), *where, item.id)
-                continue
-            verdict = stage.deduplicate(item, split)
-            if isinstance(verdict, Merge):
+        items = tqdm(conv.generate(files), desc=source.id, unit=" rec", disable=None, mininterval=1.0)
+        for batch in _batches(items, BATCH):
+            stage.prepare([item for item in batch if isinstance(item, Record)])
+            for item in batch:
+                if isinstance(item, Rejection):
+                    reject("converter", item.reason, item.raw_file, item.locator, item.task_id, item.value)
+                    continue
+                if not isinstance(item, Record):
+                    raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
+                check_record(item, tasks_by_id)
+                digest = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest())
+                where = (item.raw_file, item.locator, item.task_id)
+                if digest in seen[item.task_id]:
+                    reject("duplicate-id", "duplicate instance id", *where, item.id)
+                    continue
+                split = item.split or hash_split(source.id, item.group or item.key)
+                row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
+                row |= {"input": item.input, "output": item.output, "outputs": [item.output]}
+                row |= {"raw_file": item.raw_file, "locator": item.locator}
+                if (violation := stage.validate(item)) is not None:
+                    reject(violation.rule, violation.message, *where, violation.value)
+                    continue
+                if not is_valid("instance", row):
+                    reject("schema", next(violations("instance", row), "schema violation"), *where, item.id)
+                    continue
+                verdict = stage.deduplicate(item, split)
+                if isinstance(verdict, Merge):
+                    seen[item.task_id].add(digest)
+                    # Another right answer to an instance already written: kept on disk, not in memory,
+                    # until the task's shards are complete and can be given it.
+                    merged.write(json.dumps([item.task_id, verdict.into, item.output], ensure_ascii=False) + "\n")
+                    continue
+                if verdict is not None:
+                    reject(verdict.rule, verdict.message, *where, verdict.value)
+                    continue
                 seen[item.task_id].add(digest)
-                # Another right answer to an instance already written: kept on disk, not in memory,
-                # until the task's shards are complete and can be given it.
-                merged.write(json.dumps([item.task_id, verdict.into, item.output], ensure_ascii=False) + "\n")
-                continue
-            if verdict is not None:
-                reject(verdict.rule, verdict.message, *where, verdict.value)
-                continue
-            seen[item.task_id].add(digest)
-            key = (item.task_id, split)
-            if key not in writers:
-                writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
-            writers[key].write(row)
+                key = (item.task_id, split)
+                if key not in writers:
+                    writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
+                writers[key].write(row)
 
     report.quality, failures = stage.finish()
     if failures:
@@ -319,6 +326,16 @@ def _convert(
     }
     output.atomic_write_text(output.manifest_path(staging, source.id), json.dumps(manifest, indent=2) + "\n")
     return report
+
+
+#: Records read ahead of the quality stage, so that it can prepare the batch's near-duplicate sketches at once.
+BATCH = 512
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 #: Spill file of the extra answers of tasks with `several_outputs`, inside the staging folder.

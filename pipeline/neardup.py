@@ -81,9 +81,10 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import xxhash
 from datasketch import MinHash
 
 #: Texts with fewer distinct shingles than this are skipped.
@@ -92,8 +93,8 @@ MIN_SHINGLES = 5
 QUARTERS = 4
 #: Share of words a small edit replaces at most (at least one word), for its verification.
 EDIT_SHARE = 0.01
-#: Texts whose token hashes are remembered (consecutive records of one raw record share their input).
-MEMO_TEXTS = 8
+#: Shingles per slice of the signature computation (a slice's shingles-by-permutations matrix: 16 MB at 64).
+_SLICE = 1 << 16
 #: Margin of the small-edit verification, in binomial standard deviations. The affine permutations of
 #: datasketch's MinHash are not independent: agreement counts have a heavier low tail than the binomial (one-word
 #: edits of 100-word texts, 5,000 pairs: 2 fell below 3.5 sd, none below 4 sd), hence 4.5, not 3.5.
@@ -146,17 +147,19 @@ _EMPTY = np.empty(0, np.uint64)
 _WEIGHTS = np.random.default_rng(20240601).integers(0, 2**63, size=256, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
-def token_hashes(text: str) -> np.ndarray:
-    """A 64-bit hash of each token of `text` (the tokens of `_tokens`, in order), computed on the code points
-    with numpy: no Python work per token or shingle. Tokens of "a\nb" are those of "a" then those of "b"."""
-    norm = unicodedata.normalize("NFKC", text).casefold()
-    if norm.isascii():
-        points = np.frombuffer(norm.encode("ascii"), np.uint8)
+def _token_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(64-bit hash of every token of `texts`, in order; number of tokens of each text), computed on the code
+    points of all the texts at once with numpy: no Python work per token or shingle, and a few dozen numpy
+    calls per batch instead of per text (they cost more than the arithmetic on a short text)."""
+    normalised = [unicodedata.normalize("NFKC", text).casefold() for text in texts]
+    joined = " ".join(normalised)  # a space between texts: no token spans two of them
+    if joined.isascii():
+        points = np.frombuffer(joined.encode("ascii"), np.uint8)
         space = _SPACE[points]
         cjk = None
         boundary = space
     else:
-        points = np.frombuffer(norm.encode("utf-32-le"), np.uint32)
+        points = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
         space = _SPACE[np.minimum(points, len(_SPACE) - 1)] & (points < len(_SPACE))
         cjk = np.zeros(points.size, bool)
         for low, high in _CJK_RANGES:
@@ -164,7 +167,7 @@ def token_hashes(text: str) -> np.ndarray:
         boundary = space | cjk
     kept = np.flatnonzero(~space)
     if not kept.size:
-        return _EMPTY
+        return _EMPTY, np.zeros(len(texts), np.int64)
     start = np.empty(points.size, bool)  # a token starts after a space or a CJK character, and at a CJK one
     start[0] = True
     start[1:] = boundary[:-1]
@@ -175,42 +178,26 @@ def token_hashes(text: str) -> np.ndarray:
     position = np.arange(kept.size) - first[np.cumsum(starts) - 1]
     # A weighted sum of the code points (weight by position in the token), mixed: one multiply per character.
     values = (points[kept].astype(np.uint64) + np.uint64(1)) * _WEIGHTS[position & 255]
-    return _mix64(np.add.reduceat(values, first))
+    hashes = _mix64(np.add.reduceat(values, first))
+    text_starts = np.cumsum([0] + [len(text) + 1 for text in normalised[:-1]])
+    owner = np.searchsorted(text_starts, kept[first], side="right") - 1
+    return hashes, np.bincount(owner, minlength=len(texts))
 
 
-def shingle_hashes(tokens: np.ndarray, size: int) -> np.ndarray:
-    """The distinct 64-bit hashes of the `size`-token shingles (a polynomial of the token hashes, mixed)."""
-    n = tokens.size - size + 1
-    if n <= 0:
-        return _EMPTY
-    acc = tokens[:n].copy()
-    for j in range(1, size):
-        acc *= _POLY
-        acc += tokens[j : j + n]
-    acc = np.sort(_mix64(acc))
-    keep = np.empty(acc.size, bool)
-    keep[0] = True
-    np.not_equal(acc[1:], acc[:-1], out=keep[1:])
-    return acc[keep]  # (np.unique, without its overhead)
+def _segments(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start of each segment, segment of each element) for consecutive segments of `lengths`."""
+    starts = np.cumsum(lengths) - lengths
+    return starts, np.repeat(np.arange(lengths.size), lengths)
 
 
-def _quarters(tokens: np.ndarray) -> np.ndarray:
-    """[token count, 32-bit hash of each of the QUARTERS contiguous, near-equal parts of the tokens]. A part's
-    hash sums its tokens salted by their position in the text: parts are only compared between texts of the
-    same token count, where equal parts sit at equal positions."""
-    n = tokens.size
-    bounds = [n * q // QUARTERS for q in range(QUARTERS)]
-    sums = np.add.reduceat(tokens * _WEIGHTS[np.arange(n) & 255], bounds)
-    return np.array([n, *(_mix64(sums) >> np.uint64(32)).tolist()], np.uint32)
-
-
-def _quarter_keys(parts: np.ndarray) -> list[int]:
-    """One band key per quarter, for the length and the position: a text with one word replaced shares
-    three of them with the original whatever its length, where its MinHash bands may all differ."""
-    n = int(parts[0])
-    return [
-        xxhash.xxh32_intdigest(f"{n} {q} {int(h)}".encode(), seed=SEED) or 1 for q, h in enumerate(parts[1:].tolist())
-    ]
+def _mix_keys(*columns: np.ndarray) -> np.ndarray:
+    """Non-zero 32-bit keys of rows of integers: a multiply-add of the columns, mixed (splitmix64)."""
+    h = np.full(columns[0].shape, _GOLDEN, np.uint64)
+    for n, column in enumerate(columns):
+        h = (h + column.astype(np.uint64)) * _WEIGHTS[n]
+    keys = (_mix64(h) >> np.uint64(32)).astype(np.uint32)
+    keys[keys == 0] = 1
+    return keys
 
 
 def bands(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -220,6 +207,16 @@ def bands(threshold: float, num_perm: int) -> tuple[int, int]:
         if 1 - (1 - threshold**r) ** b >= BAND_RECALL:
             return b, r
     return num_perm, 1
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """What the index needs of a record: computed for a batch of records at once (`sketch_many`)."""
+
+    shingles: int  # distinct shingles
+    signature: np.ndarray  # the low 8 bits of each MinHash value
+    keys: list[int]  # a 32-bit key per band, then per quarter
+    parts: np.ndarray  # token count, then the 32-bit hash of each quarter of the tokens
 
 
 class _Rows:
@@ -388,8 +385,6 @@ class NearDuplicates:
         if getattr(minhash, "scheme", None) != "affine32":
             raise RuntimeError("pipeline.neardup needs datasketch >= 2.0 (affine32 MinHash permutations)")
         self._a, self._b = (p.astype(np.uint32) for p in minhash.permutations)
-        self._none = np.full(num_perm, np.iinfo(np.uint32).max, np.uint32)  # the MinHash of no shingle
-        self._memo: dict[str, np.ndarray] = {}
         self._edit_need: dict[int, int] = {}
         self._tasks: dict[str, _TaskIndex] = {}
         self._clusters: dict[str, dict[int, list[str]]] = defaultdict(dict)
@@ -397,48 +392,112 @@ class NearDuplicates:
     def check(self, task_id: str, record_id: str, *texts: str) -> str | None:
         """The id of an earlier near duplicate in the same task (the record is then not indexed), or None
         (the record is indexed, unless it is too short to be checked). Several texts are one text joined by
-        newlines (input and output): each is tokenised once even when consecutive records share it."""
-        pieces = [self._tokens_of(text) for text in texts]
-        tokens = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-        shingled = shingle_hashes(tokens, self.shingle)
-        if len(shingled) < MIN_SHINGLES:
+        newlines (input and output). For a stream, `sketch_many` a batch first and `check_sketch` each."""
+        return self.check_sketch(task_id, record_id, self.sketch_many([texts])[0])
+
+    def check_sketch(self, task_id: str, record_id: str, sketch: Sketch | None) -> str | None:
+        """`check` of a record sketched beforehand (None: too short to be checked)."""
+        if sketch is None:
             return None
-        values = self._signature(shingled)
-        parts = _quarters(tokens)
-        keys = self._band_keys(values) + _quarter_keys(parts)
-        signature = values.astype(np.uint8)
         index = self._tasks.get(task_id)
         if index is None:
             index = self._tasks[task_id] = _TaskIndex(task_id, self.b + QUARTERS, self.num_perm)
-        earlier = index.find(keys, signature, self._need, parts, self._small_edit_need(len(shingled)))
+        need = self._small_edit_need(sketch.shingles)
+        earlier = index.find(sketch.keys, sketch.signature, self._need, sketch.parts, need)
         if earlier is None:
-            index.add(record_id, keys, signature, parts)
+            index.add(record_id, sketch.keys, sketch.signature, sketch.parts)
             return None
         self._clusters[task_id].setdefault(earlier, []).append(record_id)
         return index.record_id(earlier)
 
-    def _tokens_of(self, text: str) -> np.ndarray:
-        """Token hashes of `text`, remembered for the last few texts: the records a converter makes of one raw
-        record often share their input."""
-        found = self._memo.get(text)
-        if found is None:
-            if len(self._memo) >= MEMO_TEXTS:
-                del self._memo[next(iter(self._memo))]
-            found = self._memo[text] = token_hashes(text)
-        return found
+    def sketch_many(self, items: Sequence[Sequence[str]]) -> list[Sketch | None]:
+        """The sketch of each item (the texts of one record), None for one with under MIN_SHINGLES distinct
+        shingles. A batch is computed in one numpy pass, each distinct text tokenised once (the records a
+        converter makes of one raw record often share their input): per record, several times cheaper than
+        one at a time, where numpy's per-call overhead outweighs the arithmetic."""
+        numbers: dict[str, int] = {}
+        layout = [[numbers.setdefault(text, len(numbers)) for text in item] for item in items]
+        hashes, counts = _token_hashes(list(numbers))
+        # Each record's tokens: its texts' tokens one after the other.
+        pieces = np.fromiter((n for texts in layout for n in texts), np.int64)
+        piece_lengths = counts[pieces]
+        text_starts = np.cumsum(counts) - counts
+        gather = np.arange(piece_lengths.sum()) + np.repeat(
+            text_starts[pieces] - (np.cumsum(piece_lengths) - piece_lengths), piece_lengths
+        )
+        tokens = hashes[gather]
+        first_piece = np.cumsum([0] + [len(texts) for texts in layout[:-1]])
+        lengths = np.add.reduceat(piece_lengths, first_piece) if tokens.size else np.zeros(len(items), np.int64)
+        record_starts, owner = _segments(lengths)
+        position = np.arange(tokens.size) - record_starts[owner]
+        # Shingles: a polynomial of `shingle` consecutive token hashes, those within one record only.
+        size, n = self.shingle, max(0, tokens.size - self.shingle + 1)
+        acc = tokens[:n].copy()
+        for j in range(1, size):
+            acc *= _POLY
+            acc += tokens[j : j + n]
+        inside = position[:n] <= (lengths - size)[owner[:n]]
+        shingled, shingle_owner = _mix64(acc[inside]), owner[:n][inside]
+        # Distinct shingles per record (the signature is the same with repeats; the count is not).
+        order = np.lexsort((shingled, shingle_owner))
+        ordered, ordered_owner = shingled[order], shingle_owner[order]
+        new = np.ones(ordered.size, bool)
+        new[1:] = (ordered[1:] != ordered[:-1]) | (ordered_owner[1:] != ordered_owner[:-1])
+        distinct = np.bincount(ordered_owner[new], minlength=len(items))
+        sketched = np.flatnonzero(distinct >= MIN_SHINGLES)
+        if not sketched.size:
+            return [None] * len(items)
+        values = self._signatures(shingled, shingle_owner, sketched)
+        # Quarters: each record's tokens in QUARTERS contiguous parts; a part's hash sums its tokens salted by
+        # their position (parts are only compared between texts of the same token count).
+        weighted = np.append(tokens * _WEIGHTS[position & 255], np.uint64(0))
+        bounds = record_starts[sketched, None] + (lengths[sketched, None] * np.arange(QUARTERS + 1)) // QUARTERS
+        sums = np.add.reduceat(weighted, bounds.ravel()).reshape(-1, QUARTERS + 1)[:, :QUARTERS]
+        parts = np.column_stack([lengths[sketched], _mix64(sums) >> np.uint64(32)]).astype(np.uint32)
+        keys = np.column_stack([self._band_keys(values), self._quarter_keys(parts)]).tolist()
+        signatures = values.astype(np.uint8)
+        sketches: list[Sketch | None] = [None] * len(items)
+        for row, record in enumerate(sketched.tolist()):
+            sketches[record] = Sketch(int(distinct[record]), signatures[row], keys[row], parts[row])
+        return sketches
 
-    def _signature(self, shingled: np.ndarray) -> np.ndarray:
-        """datasketch's MinHash (scheme affine32) of shingles given by 32-bit hashes: MurmurHash3's finalizer,
-        then num_perm affine permutations mod 2^32, the minimum of each."""
-        if not shingled.size:
-            return self._none
-        h = (shingled >> np.uint64(32)).astype(np.uint32)
+    def _signatures(self, shingled: np.ndarray, owner: np.ndarray, records: np.ndarray) -> np.ndarray:
+        """datasketch's MinHash (scheme affine32) of each of `records`, from its shingles' 64-bit hashes (top 32
+        bits): MurmurHash3's finalizer, then num_perm affine permutations mod 2^32, the minimum of each. In
+        slices of about _SLICE shingles, so that the shingles-by-permutations matrix stays small."""
+        chosen = np.isin(owner, records)
+        h, owner = (shingled[chosen] >> np.uint64(32)).astype(np.uint32), owner[chosen]
         h ^= h >> np.uint32(16)
         h *= np.uint32(0x85EBCA6B)
         h ^= h >> np.uint32(13)
         h *= np.uint32(0xC2B2AE35)
         h ^= h >> np.uint32(16)
-        return (h[:, None] * self._a + self._b).min(axis=0)
+        starts = np.searchsorted(owner, records)
+        ends = np.append(starts[1:], h.size)
+        values = np.empty((records.size, self.num_perm), np.uint32)
+        first = 0
+        while first < records.size:
+            last = max(first + 1, int(np.searchsorted(ends, starts[first] + _SLICE, side="right")))
+            rows = h[starts[first] : ends[last - 1], None] * self._a + self._b
+            values[first:last] = np.minimum.reduceat(rows, starts[first:last] - starts[first], axis=0)
+            first = last
+        return values
+
+    def _band_keys(self, values: np.ndarray) -> np.ndarray:
+        """One non-zero 32-bit key per band and record: a multiply-add hash of the band's values, mixed."""
+        rows = values[:, : self.b * self.r].astype(np.uint64).reshape(len(values), self.b, self.r)
+        h = (rows * self._multipliers).sum(axis=2, dtype=np.uint64)
+        keys = (_mix64(h) >> np.uint64(32)).astype(np.uint32)
+        keys[keys == 0] = 1
+        return keys
+
+    @staticmethod
+    def _quarter_keys(parts: np.ndarray) -> np.ndarray:
+        """One band key per quarter, for the length and the position: a text with one word replaced shares
+        three of them with the original whatever its length, where its MinHash bands may all differ."""
+        quarter = np.broadcast_to(np.arange(QUARTERS), (len(parts), QUARTERS))
+        length = np.broadcast_to(parts[:, :1], (len(parts), QUARTERS))
+        return _mix_keys(length, quarter, parts[:, 1:])
 
     def clusters(self) -> dict[str, list[list[str]]]:
         """task_id -> [[kept id, dropped id, ...], ...], clusters in the order their kept record was added."""
@@ -463,14 +522,3 @@ class NearDuplicates:
             mean, sd = self.num_perm * p, math.sqrt(self.num_perm * p * (1 - p))
             self._edit_need[m] = max(0, math.floor(mean - SMALL_EDIT_SIGMAS * sd))
         return self._edit_need[m]
-
-    def _band_keys(self, values: np.ndarray) -> list[int]:
-        """One non-zero 32-bit key per band: a multiply-add hash of the band's values, mixed (splitmix64)."""
-        rows = values[: self.b * self.r].astype(np.uint64).reshape(self.b, self.r)
-        h = (rows * self._multipliers).sum(axis=1, dtype=np.uint64)
-        h ^= h >> np.uint64(30)
-        h *= _M1
-        h ^= h >> np.uint64(27)
-        h *= _M2
-        h ^= h >> np.uint64(31)
-        return [k or 1 for k in (h >> np.uint64(32)).tolist()]

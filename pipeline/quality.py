@@ -20,6 +20,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
@@ -27,6 +28,9 @@ import yaml
 from pipeline.hashtable import Strings, Table64
 from pipeline.model import Record, Task
 from pipeline.validation import Bounds, Rules, Violation, check, fold
+
+if TYPE_CHECKING:
+    from pipeline.neardup import Sketch
 
 #: Outputs shorter than this many words must match exactly for two records to be near duplicates.
 SHORT_OUTPUT_WORDS = 20
@@ -118,6 +122,7 @@ class QualityStage:
         self._last_input: tuple[str | None, str, int] = (None, "", 0)
         self._output_hash: tuple[Record | None, int] = (None, 0)
         self._audit = self._near = None
+        self._sketched: tuple[list[Record], dict[int, Sketch | None]] = ([], {})
         if config.languages:
             from pipeline.languages import LanguageAudit
 
@@ -126,6 +131,14 @@ class QualityStage:
             from pipeline.neardup import NearDuplicates
 
             self._near = NearDuplicates(config.near_threshold, config.near_num_perm, config.near_shingle)
+
+    def prepare(self, records: list[Record]) -> None:
+        """Compute what the near-duplicate check needs of a batch of records at once, before they are checked
+        one by one (several times cheaper per record than one at a time; see pipeline.neardup). Optional:
+        a record outside the last prepared batch is sketched on its own."""
+        if self._near is not None:
+            sketches = self._near.sketch_many([(r.input, r.output) for r in records])
+            self._sketched = (records, {id(r): s for r, s in zip(records, sketches, strict=True)})
 
     def validate(self, record: Record) -> Violation | None:
         """Record-level rules and the language check; call before the schema check."""
@@ -183,7 +196,13 @@ class QualityStage:
                 "exact-duplicate", "same input and output as an earlier instance of the task", record.input[:200]
             )
         if self._near is not None:
-            earlier = self._near.check(part, record.id, record.input, record.output)
+            # The batch's records are held with their sketches, so no other live record has one of their ids.
+            sketches = self._sketched[1]
+            if id(record) in sketches:
+                sketch = sketches[id(record)]
+            else:
+                sketch = self._near.sketch_many([(record.input, record.output)])[0]
+            earlier = self._near.check_sketch(part, record.id, sketch)
             short = len(folded_out.split()) < SHORT_OUTPUT_WORDS
             # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
             # different instance (another hypothesis of one premise, another question on one passage): it is a
