@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK = "synthetic_task"
+#: Records sketched at once, as the build does (pipeline.build.BATCH).
+BATCH = 512
 
 
 class Corpus:
@@ -102,14 +104,16 @@ def run_one(records: int, seed: int, planted_rate: float, threshold: float, num_
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     flagged: dict[int, int] = {}
     seconds, skipped = 0.0, 0
-    for i in range(records):
-        text = corpus.text(i)
-        skipped += len(shingles(text, near.shingle)) < MIN_SHINGLES
+    for first in range(0, records, BATCH):  # as the build does: a batch sketched at once, then checked in order
+        texts = [corpus.text(i) for i in range(first, min(records, first + BATCH))]
+        skipped += sum(len(shingles(text, near.shingle)) < MIN_SHINGLES for text in texts)
         started = time.perf_counter()
-        earlier = near.check(TASK, f"{TASK}:{i}", text)
+        sketches = near.sketch_many([(text,) for text in texts])
+        found = [near.check_sketch(TASK, f"{TASK}:{first + k}", sketch) for k, sketch in enumerate(sketches)]
         seconds += time.perf_counter() - started
-        if earlier is not None:
-            flagged[i] = int(earlier.rsplit(":", 1)[1])
+        for k, earlier in enumerate(found):
+            if earlier is not None:
+                flagged[first + k] = int(earlier.rsplit(":", 1)[1])
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     planted = {i: j for i in range(records) if (j := corpus.source(i)) is not None}
     true_j = {i: jaccard(corpus.text(i), corpus.text(j), near.shingle) for i, j in planted.items()}
@@ -152,6 +156,34 @@ def _recall_by(true_j: dict[int, float], flagged: dict[int, int]) -> dict[str, s
     return out
 
 
+def run_corpus(raw: Path) -> dict:
+    """Sketch and check the records a converter makes of a raw folder (e.g. benchmarks/make_corpora.py's
+    /tmp/mb/corpora-0.01/mimic_iv), one index per task, texts read beforehand: the near-duplicate stage's own
+    cost per record, on real record shapes (several tasks sharing one input)."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline.model import Record, detect_form
+    from pipeline.neardup import NearDuplicates
+    from pipeline.registry import get
+
+    conv = get(raw.name)
+    records = [r for r in conv.generate(detect_form(conv.source, raw)) if isinstance(r, Record)]
+    near = NearDuplicates()
+    started = time.perf_counter()
+    flagged = 0
+    for first in range(0, len(records), BATCH):
+        batch = records[first : first + BATCH]
+        sketches = near.sketch_many([(r.input, r.output) for r in batch])
+        flagged += sum(near.check_sketch(r.task_id, r.id, s) is not None for r, s in zip(batch, sketches, strict=True))
+    seconds = time.perf_counter() - started
+    return {
+        "corpus": str(raw),
+        "records": len(records),
+        "flagged": flagged,
+        "us_per_record": round(seconds / len(records) * 1e6, 1),
+        "index_mb": round(near.nbytes() / 2**20, 1),
+    }
+
+
 def run_datasketch_lsh(records: int, seed: int, planted_rate: float, threshold: float, num_perm: int) -> dict:
     """RSS growth of datasketch.MinHashLSH (dict storage) holding the same records' signatures and bands."""
     sys.path.insert(0, str(ROOT))
@@ -189,9 +221,13 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument("--num-perm", type=int, default=64)
     parser.add_argument("--datasketch-lsh", action="store_true", help="also measure datasketch.MinHashLSH memory")
+    parser.add_argument("--corpus", type=Path, help="instead: a raw folder named after its source (see run_corpus)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="neardup", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.corpus:
+        print(json.dumps(run_corpus(args.corpus)))
+        return
     if args.one:
         run = run_one if args.mode == "neardup" else run_datasketch_lsh
         print(json.dumps(run(args.one, args.seed, args.planted_rate, args.threshold, args.num_perm)))

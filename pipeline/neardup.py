@@ -1,7 +1,8 @@
 """Near-duplicate detection within each task: MinHash signatures (datasketch) and a compact banded LSH index.
 
-The build calls `NearDuplicates.check(task_id, record_id, text)` for every record in its deterministic order.
-The first record of a group of near duplicates is kept and indexed; a later one gets the id of the earlier
+The build sketches records a batch at a time (`NearDuplicates.sketch_many`) and then calls
+`check_sketch(task_id, record_id, sketch)` for every record in its deterministic order (`check` does both for
+one record). The first record of a group of near duplicates is kept and indexed; a later one gets the id of the earlier
 one back and is not indexed, so the kept record never depends on anything but the order of the build.
 Tasks are independent (one index per task). Texts are never stored.
 
@@ -15,13 +16,16 @@ duplicate of an earlier one when the estimate is at least `threshold`.
   shingles is skipped (not checked, not indexed): similarity means little there, and the exact
   de-duplication of the quality stage handles it.
 - Signature: datasketch's MinHash (scheme affine32, `num_perm`, seed=1: its permutations and finaliser) of the
-  shingles, computed with numpy on whole arrays instead of one Python call per shingle: each token gets a
-  64-bit hash from its code points (`token_hashes`), a shingle a polynomial of its tokens' hashes
-  (`shingle_hashes`), of which the top 32 bits enter the MinHash. Token hashes of the last `MEMO_TEXTS` texts
-  are kept, since the records made of one raw record share their input (a radiology report's modality and
-  anatomy instances). Per record, on the synthetic corpora of benchmarks/make_corpora.py (best of 3, shared
-  2-core machine): MIMIC-IV 172 -> 130 us, PubMedQA 187 -> 140 us, PMC-Patients (2,000-word retrieval
-  inputs) 491 -> 206 us, DDXPlus 155 -> 143 us, against xxh32 of each shingle's UTF-8 bytes before.
+  shingles, computed with numpy on whole batches instead of one Python call per shingle or record: each token
+  gets a 64-bit hash from its code points, a shingle a polynomial of its tokens' hashes, of which the top 32
+  bits enter the MinHash. Each distinct text of a batch is tokenised and MinHashed once (the records made of
+  one raw record share their input: a radiology report's modality and anatomy instances); a record's MinHash
+  is the element-wise minimum of its texts' and that of the few shingles spanning two of its texts, the same
+  values as the MinHash of all its shingles. Per record (sketch and check, batches of 512) on the
+  synthetic corpora of benchmarks/make_corpora.py at scale 0.01 (`python benchmarks/neardup.py --corpus
+  /tmp/mb/corpora-0.01/mimic_iv`, shared 2-core machine): MIMIC-IV 172 (xxh32 of each shingle's UTF-8
+  bytes) -> 130 (numpy, a record at a time) -> 90-115 us (batches; the permutations-by-shingles matrix laid
+  out so that the minimum runs along rows, 5x faster than along columns); PubMedQA 187 -> 140 -> 91 us.
 - Candidates: the signature is cut into `b` bands of `r` values, `r` the largest for which a pair at exactly
   `threshold` shares a band with probability >= 0.995 (`1 - (1 - t**r)**b`); defaults 0.9 and 64 give b=9,
   r=7. Each band is hashed to a 32-bit key in an open-addressing table of numpy arrays that points to the
@@ -38,9 +42,9 @@ duplicate of an earlier one when the estimate is at least `threshold`.
   Li & Koenig 2010, corrected for the 1/256 chance agreement) must reach `threshold`; of those that do, the
   earliest record is returned. A band collision alone never flags a record.
 
-With the small-edit candidates (`python benchmarks/neardup.py --records 100000`, shared machine): 3,635
-records/s, 336 B/record of index, precision 1.0, recall 1.0 (2,025 of 2,025 planted one-word edits, true
-Jaccard 0.80-0.99). The table below is from before they were added.
+With the small-edit candidates (`python benchmarks/neardup.py --records 100000`, shared machine): 8,556
+records/s in batches (3,635 a record at a time), 336 B/record of index, precision 1.0, recall 1.0 (2,025 of
+2,025 planted one-word edits, true Jaccard 0.80-0.99). The table below is from before they were added.
 
 Figures (benchmarks/neardup.py, one task; 80-300-word texts, a third filled templates, 5 % too short, 2 %
 planted copies of an earlier record with one word changed; 2-core machine):
@@ -93,8 +97,8 @@ MIN_SHINGLES = 5
 QUARTERS = 4
 #: Share of words a small edit replaces at most (at least one word), for its verification.
 EDIT_SHARE = 0.01
-#: Shingles per slice of the signature computation (a slice's shingles-by-permutations matrix: 16 MB at 64).
-_SLICE = 1 << 16
+#: Shingles per slice of the signature computation (a slice's permutations-by-shingles matrix: 4 MB at 64).
+_SLICE = 1 << 14
 #: Margin of the small-edit verification, in binomial standard deviations. The affine permutations of
 #: datasketch's MinHash are not independent: agreement counts have a heavier low tail than the binomial (one-word
 #: edits of 100-word texts, 5,000 pairs: 2 fell below 3.5 sd, none below 4 sd), hence 4.5, not 3.5.
@@ -412,20 +416,19 @@ class NearDuplicates:
 
     def sketch_many(self, items: Sequence[Sequence[str]]) -> list[Sketch | None]:
         """The sketch of each item (the texts of one record), None for one with under MIN_SHINGLES distinct
-        shingles. A batch is computed in one numpy pass, each distinct text tokenised once (the records a
-        converter makes of one raw record often share their input): per record, several times cheaper than
-        one at a time, where numpy's per-call overhead outweighs the arithmetic."""
+        shingles. A batch is computed in one numpy pass (numpy's per-call overhead outweighs the arithmetic on
+        one record), and each distinct text is tokenised and MinHashed once: the records a converter makes of
+        one raw record often share their input, and the MinHash of a record is the element-wise minimum of its
+        texts' MinHashes and that of the few shingles that span two of its texts."""
         numbers: dict[str, int] = {}
         layout = [[numbers.setdefault(text, len(numbers)) for text in item] for item in items]
         hashes, counts = _token_hashes(list(numbers))
-        # Each record's tokens: its texts' tokens one after the other.
+        # Each record's tokens: its texts' tokens one after the other ("pieces").
         pieces = np.fromiter((n for texts in layout for n in texts), np.int64)
         piece_lengths = counts[pieces]
         text_starts = np.cumsum(counts) - counts
-        gather = np.arange(piece_lengths.sum()) + np.repeat(
-            text_starts[pieces] - (np.cumsum(piece_lengths) - piece_lengths), piece_lengths
-        )
-        tokens = hashes[gather]
+        piece_starts, piece_of = _segments(piece_lengths)
+        tokens = hashes[np.arange(piece_of.size) - piece_starts[piece_of] + text_starts[pieces][piece_of]]
         first_piece = np.cumsum([0] + [len(texts) for texts in layout[:-1]])
         lengths = np.add.reduceat(piece_lengths, first_piece) if tokens.size else np.zeros(len(items), np.int64)
         record_starts, owner = _segments(lengths)
@@ -436,52 +439,85 @@ class NearDuplicates:
         for j in range(1, size):
             acc *= _POLY
             acc += tokens[j : j + n]
-        inside = position[:n] <= (lengths - size)[owner[:n]]
-        shingled, shingle_owner = _mix64(acc[inside]), owner[:n][inside]
-        # Distinct shingles per record (the signature is the same with repeats; the count is not).
-        order = np.lexsort((shingled, shingle_owner))
-        ordered, ordered_owner = shingled[order], shingle_owner[order]
-        new = np.ones(ordered.size, bool)
-        new[1:] = (ordered[1:] != ordered[:-1]) | (ordered_owner[1:] != ordered_owner[:-1])
-        distinct = np.bincount(ordered_owner[new], minlength=len(items))
+        inside = np.flatnonzero(position[:n] <= (lengths - size)[owner[:n]])
+        shingled, shingle_owner = _mix64(acc[inside]), owner[inside]
+        # Distinct shingles per record (the count matters; the MinHash is the same with repeats): the record's
+        # number in the top bits of a key, the hash in the rest (54 bits and more: a collision within a record
+        # of a thousand shingles has a chance of about 1e-10), sorted.
+        bits = max(1, (len(items) - 1).bit_length())
+        keys = np.sort((shingle_owner.astype(np.uint64) << np.uint64(64 - bits)) | (shingled >> np.uint64(bits)))
+        new = np.ones(keys.size, bool)
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        distinct = np.bincount((keys[new] >> np.uint64(64 - bits)).astype(np.int64), minlength=len(items))
         sketched = np.flatnonzero(distinct >= MIN_SHINGLES)
         if not sketched.size:
             return [None] * len(items)
-        values = self._signatures(shingled, shingle_owner, sketched)
+        values = self._record_signatures(shingled, inside, piece_of, pieces, first_piece, len(numbers), shingle_owner)
+        values = values[sketched]
         # Quarters: each record's tokens in QUARTERS contiguous parts; a part's hash sums its tokens salted by
         # their position (parts are only compared between texts of the same token count).
         weighted = np.append(tokens * _WEIGHTS[position & 255], np.uint64(0))
         bounds = record_starts[sketched, None] + (lengths[sketched, None] * np.arange(QUARTERS + 1)) // QUARTERS
         sums = np.add.reduceat(weighted, bounds.ravel()).reshape(-1, QUARTERS + 1)[:, :QUARTERS]
         parts = np.column_stack([lengths[sketched], _mix64(sums) >> np.uint64(32)]).astype(np.uint32)
-        keys = np.column_stack([self._band_keys(values), self._quarter_keys(parts)]).tolist()
+        band_keys = np.column_stack([self._band_keys(values), self._quarter_keys(parts)]).tolist()
         signatures = values.astype(np.uint8)
         sketches: list[Sketch | None] = [None] * len(items)
         for row, record in enumerate(sketched.tolist()):
-            sketches[record] = Sketch(int(distinct[record]), signatures[row], keys[row], parts[row])
+            sketches[record] = Sketch(int(distinct[record]), signatures[row], band_keys[row], parts[row])
         return sketches
 
-    def _signatures(self, shingled: np.ndarray, owner: np.ndarray, records: np.ndarray) -> np.ndarray:
-        """datasketch's MinHash (scheme affine32) of each of `records`, from its shingles' 64-bit hashes (top 32
-        bits): MurmurHash3's finalizer, then num_perm affine permutations mod 2^32, the minimum of each. In
-        slices of about _SLICE shingles, so that the shingles-by-permutations matrix stays small."""
-        chosen = np.isin(owner, records)
-        h, owner = (shingled[chosen] >> np.uint64(32)).astype(np.uint32), owner[chosen]
+    def _record_signatures(
+        self,
+        shingled: np.ndarray,
+        at: np.ndarray,
+        piece_of: np.ndarray,
+        pieces: np.ndarray,
+        first_piece: np.ndarray,
+        texts: int,
+        owner: np.ndarray,
+    ) -> np.ndarray:
+        """The MinHash of every record, from the shingles `shingled` starting at tokens `at`: the MinHash of each
+        distinct text once (from the shingles of its first piece), combined per record with that of its shingles
+        spanning two pieces."""
+        first_piece_of_text = np.full(texts, -1, np.int64)
+        first_piece_of_text[pieces[::-1]] = np.arange(pieces.size - 1, -1, -1)  # (the last write is the first)
+        start_piece, end_piece = piece_of[at], piece_of[at + self.shingle - 1]
+        within = (start_piece == end_piece) & (first_piece_of_text[pieces[start_piece]] == start_piece)
+        spanning = start_piece != end_piece
+        # One MinHash pass over two kinds of groups: texts (numbered 0..texts-1), and records' spanning shingles
+        # (numbered texts + record); both come in order of their group.
+        groups = np.concatenate([pieces[start_piece[within]], texts + owner[spanning]])
+        values = self._signatures(np.concatenate([shingled[within], shingled[spanning]]), groups)
+        none = np.iinfo(np.uint32).max
+        by_group = np.full((texts + first_piece.size, self.num_perm), none, np.uint32)
+        present = np.unique(groups)
+        by_group[present] = values
+        records = np.minimum.reduceat(by_group[pieces], first_piece, axis=0)
+        return np.minimum(records, by_group[texts:])
+
+    def _signatures(self, shingled: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """datasketch's MinHash (scheme affine32) of each group of shingles (given by their 64-bit hashes, top 32
+        bits used; `groups` non-decreasing), in order of group: MurmurHash3's finalizer, then num_perm affine
+        permutations mod 2^32, the minimum of each. In slices of about _SLICE shingles, so that the
+        shingles-by-permutations matrix stays small."""
+        h = (shingled >> np.uint64(32)).astype(np.uint32)
         h ^= h >> np.uint32(16)
         h *= np.uint32(0x85EBCA6B)
         h ^= h >> np.uint32(13)
         h *= np.uint32(0xC2B2AE35)
         h ^= h >> np.uint32(16)
-        starts = np.searchsorted(owner, records)
+        starts = np.flatnonzero(np.diff(groups, prepend=-1))
         ends = np.append(starts[1:], h.size)
-        values = np.empty((records.size, self.num_perm), np.uint32)
+        values = np.empty((self.num_perm, starts.size), np.uint32)  # permutations by groups: reduceat along rows
         first = 0
-        while first < records.size:
+        while first < starts.size:
             last = max(first + 1, int(np.searchsorted(ends, starts[first] + _SLICE, side="right")))
-            rows = h[starts[first] : ends[last - 1], None] * self._a + self._b
-            values[first:last] = np.minimum.reduceat(rows, starts[first:last] - starts[first], axis=0)
+            rows = np.multiply(self._a[:, None], h[starts[first] : ends[last - 1]])
+            rows += self._b[:, None]
+            values[:, first:last] = np.minimum.reduceat(rows, starts[first:last] - starts[first], axis=1)
             first = last
-        return values
+        return values.T
 
     def _band_keys(self, values: np.ndarray) -> np.ndarray:
         """One non-zero 32-bit key per band and record: a multiply-add hash of the band's values, mixed."""
