@@ -80,6 +80,7 @@ deterministic for a given installation.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 import unicodedata
@@ -97,6 +98,8 @@ MIN_SHINGLES = 5
 QUARTERS = 4
 #: Share of words a small edit replaces at most (at least one word), for its verification.
 EDIT_SHARE = 0.01
+#: Characters sketched at once at most (numpy temporaries: ~25 bytes a character).
+_BATCH_CHARACTERS = 1_000_000
 #: Shingles per slice of the signature computation (a slice's permutations-by-shingles matrix: 4 MB at 64).
 _SLICE = 1 << 14
 #: Margin of the small-edit verification, in binomial standard deviations. The affine permutations of
@@ -420,6 +423,15 @@ class NearDuplicates:
         one record), and each distinct text is tokenised and MinHashed once: the records a converter makes of
         one raw record often share their input, and the MinHash of a record is the element-wise minimum of its
         texts' MinHashes and that of the few shingles that span two of its texts."""
+        chunks, size = [], 0  # (a batch of long notes would take ~25 bytes a character at once)
+        for n, item in enumerate(items):
+            size += sum(map(len, item))
+            if size > _BATCH_CHARACTERS and n > (chunks[-1] if chunks else 0):
+                chunks.append(n)
+                size = sum(map(len, item))
+        if chunks:
+            bounds = [0, *chunks, len(items)]
+            return [s for a, b in itertools.pairwise(bounds) for s in self.sketch_many(items[a:b])]
         numbers: dict[str, int] = {}
         layout = [[numbers.setdefault(text, len(numbers)) for text in item] for item in items]
         hashes, counts = _token_hashes(list(numbers))

@@ -207,3 +207,57 @@ def test_deterministic_across_runs_and_hash_seeds():
         results.append(json.loads(done.stdout))
     assert results[0] == results[1]
     assert len(results[0][1]["t"]) == 50
+
+
+def _mixed_items(n: int) -> list[tuple[str, ...]]:
+    """Records of one to three texts in several scripts, some too short, some sharing their first text."""
+    rng = random.Random(4)
+    vocab = [*_VOCAB[:300], "ＣＴ", "肺", "结节", "患者", "naïve", "\u3042\u3044", "12.5"]
+    items: list[tuple[str, ...]] = []
+    for _ in range(n):
+        texts = tuple(" ".join(rng.choices(vocab, k=rng.choice([0, 3, 8, 40, 200]))) for _ in range(rng.randint(1, 3)))
+        if items and rng.random() < 0.3:
+            texts = (items[-1][0], *texts[1:])
+        items.append(texts)
+    return items
+
+
+def test_a_batch_is_sketched_as_its_records_one_at_a_time_and_however_it_is_cut(monkeypatch):
+    from pipeline import neardup
+
+    near = NearDuplicates()
+    items = _mixed_items(400)
+    batch = near.sketch_many(items)
+    alone = [near.sketch_many([item])[0] for item in items]
+    monkeypatch.setattr(neardup, "_BATCH_CHARACTERS", 500)  # many small chunks
+    cut = near.sketch_many(items)
+    assert sum(s is not None for s in batch) > 200
+    for one, two, three in zip(batch, alone, cut, strict=True):
+        assert (one is None) == (two is None) == (three is None)
+        if one is not None:
+            assert one.shingles == two.shingles == three.shingles
+            assert one.keys == two.keys == three.keys
+            assert (one.signature == two.signature).all() and (one.signature == three.signature).all()
+            assert (one.parts == two.parts).all() and (one.parts == three.parts).all()
+
+
+def test_sketches_are_the_minhash_of_all_the_shingles_of_the_record():
+    """A record's MinHash is assembled from its texts' and its boundary shingles': it must equal datasketch's
+    MinHash of the record's shingles computed directly (low 8 bits kept)."""
+    from datasketch import MinHash
+
+    from pipeline import neardup
+
+    near = NearDuplicates()
+    items = [("alpha beta gamma delta", "epsilon zeta eta theta iota"), ("one two three four five six seven " * 3,)]
+    for item, sketch in zip(items, near.sketch_many(items), strict=True):
+        tokens = neardup._token_hashes(list(item))[0]
+        n = tokens.size - near.shingle + 1
+        acc = tokens[:n].copy()
+        for j in range(1, near.shingle):
+            acc *= neardup._POLY
+            acc += tokens[j : j + n]
+        direct = MinHash(num_perm=near.num_perm, seed=neardup.SEED, hashfunc=lambda x: x)
+        direct.update_batch((neardup._mix64(acc) >> np.uint64(32)).astype(np.uint32).tolist())
+        assert sketch.shingles == len(set(acc.tolist()))
+        assert (sketch.signature == direct.hashvalues.astype(np.uint8)).all()
