@@ -132,7 +132,8 @@ def piece_build(raw: Path, source_id: str, out: Path) -> dict:
         (quality, "check", "validate"),
         (quality.QualityStage, "_language", "language"),
         (quality.QualityStage, "_duplicate", "exact dedup"),
-        (neardup.NearDuplicates, "check", "near dup"),
+        (neardup.NearDuplicates, "sketch_many", "near dup"),  # (a batch at a time, from the build loop)
+        (neardup.NearDuplicates, "check_sketch", "near dup"),
         (build, "is_valid", "schema"),
         (build, "hash_split", "split"),
         (parquet.ShardedWriter, "write", "parquet"),
