@@ -56,13 +56,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import re
 import tempfile
 import time
+import unicodedata
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,9 +139,11 @@ def cjk_ngram(ngram: int) -> int:
     return math.ceil(CJK_CHARS_PER_WORD * ngram)
 
 
-def decontaminate(out: Path, ngram: int = NGRAM) -> DecontaminationReport:
+def decontaminate(out: Path, ngram: int = NGRAM, workers: int | None = None) -> DecontaminationReport:
     """Remove from every task's train and validation shards of `out` the rows whose input overlaps a
-    test input of any task (see the module docstring); report them and keep the folder consistent."""
+    test input of any task (see the module docstring); report them and keep the folder consistent.
+    The passes over the shards run in `workers` processes (default: one per core; 1: this process
+    only); the result is the same for any number."""
     started = time.monotonic()
     out = Path(out)
     if ngram < 1:
@@ -152,12 +157,18 @@ def decontaminate(out: Path, ngram: int = NGRAM) -> DecontaminationReport:
         return report
     _clean_stale(out)
     grams = _Grams(ngram, cjk_ngram(ngram))
-    index = _index_tests(out, grams)
-    report.test_inputs = index.inputs
+    workers = default_workers() if workers is None else max(1, workers)
     (out / REPORT_LINES).parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=out / REPORT_LINES.parent) as spool:
-        drops = _scan_training(out, manifests, index, grams, spool)
-        witnesses = _find_witnesses(out, grams, spool) if drops else {}
+    with (
+        _Runner(workers) as runner,
+        tempfile.TemporaryDirectory(prefix="decontaminate-") as shared,
+        tempfile.TemporaryFile("w+", encoding="utf-8", dir=out / REPORT_LINES.parent) as spool,
+    ):
+        index = _index_tests(out, grams, runner)
+        report.test_inputs = index.inputs
+        where = _share(index, Path(shared)) if runner.pool is not None else index
+        drops = _scan_training(out, manifests, where, grams, spool, runner)
+        witnesses = _find_witnesses(out, grams, spool, runner) if drops else {}
         entries_changed, cumulative = _write_lines(out, manifests, spool, witnesses, report)
     for shard_set, rows in sorted(drops.items()):
         _rewrite_split(*shard_set, rows)
@@ -172,7 +183,7 @@ def decontaminate(out: Path, ngram: int = NGRAM) -> DecontaminationReport:
             "boilerplate_inputs": BOILERPLATE_INPUTS,
             "cleaned_splits": list(CLEANED_SPLITS),
             "test_inputs": index.inputs,
-            "test_ngrams": int(index.grams.size),
+            "test_ngrams": int(index.grams.keys.size),
             "boilerplate_ngrams_ignored": index.boilerplate,
             "removed_this_run": report.removed,
             "removed": cumulative,
@@ -245,6 +256,114 @@ class _HashSet:
         self.runs.append(run)
 
 
+class _Keys:
+    """Sorted unique uint64 hashes (the test n-grams) behind a bitmap of their top bits, 16 bits a key:
+    nearly every n-gram of a training row is in no test input, and the bitmap turns ~94% of those away
+    with one byte read each, so that only the rest are sorted and binary-searched."""
+
+    def __init__(self, keys: np.ndarray, bitmap: np.ndarray | None = None) -> None:
+        self.keys = keys
+        bits = max(16, int(keys.size * 16 - 1).bit_length())
+        self.shift = np.uint64(64 - bits)
+        if bitmap is None:
+            bitmap = np.zeros(1 << (bits - 3), np.uint8)
+            if keys.size:
+                slot = keys >> self.shift  # sorted, as the keys are
+                byte = slot >> np.uint64(3)
+                bit = np.left_shift(np.uint8(1), (slot & np.uint64(7)).astype(np.uint8))
+                first = np.flatnonzero(np.concatenate(([True], byte[1:] != byte[:-1])))
+                bitmap[byte[first]] = np.bitwise_or.reduceat(bit, first)
+        self.bitmap = bitmap
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        slot = values >> self.shift
+        maybe = (self.bitmap[slot >> np.uint64(3)] >> (slot & np.uint64(7)).astype(np.uint8)) & np.uint8(1)
+        candidates = np.flatnonzero(maybe)
+        found = np.zeros(values.size, bool)
+        found[candidates] = _contains(self.keys, values[candidates])
+        return found
+
+
+# Code point classes: a character is part of a word token, a CJK token of its own, and/or whitespace.
+_WORD, _CJK_TOKEN, _SPACE = 1, 2, 4
+_WORD_CHAR = re.compile(f"[^\\W_{_CJK}]")
+_CLASSES = np.zeros(0x110000, np.uint8)  # filled in lazily: only the code points met are classified
+_CLASSIFIED = np.zeros(0x110000, bool)
+
+
+def _class_of(code: int) -> int:
+    """The class by the very expressions `tokens` uses (and str.split's whitespace), so that the
+    vectorised tokens are the regex's tokens."""
+    char = chr(code)
+    token = _CJK_TOKEN if _CJK_CHAR.match(char) else _WORD if _WORD_CHAR.match(char) else 0
+    return token | (_SPACE if char.isspace() else 0)
+
+
+_CLASSES[:128] = [_class_of(c) for c in range(128)]
+_CLASSIFIED[:128] = True
+_ASCII_CLASSES = _CLASSES[:256].copy()  # uint8 code points index it without a bounds problem
+
+
+def _classes(codes: np.ndarray) -> np.ndarray:
+    if codes.dtype == np.uint8:
+        return _ASCII_CLASSES[codes]
+    high = codes[codes >= 128]
+    new = high[~_CLASSIFIED[high]]
+    if new.size:
+        for code in np.unique(new).tolist():
+            _CLASSES[code] = _class_of(code)
+        _CLASSIFIED[new] = True
+    return _CLASSES[codes]
+
+
+class _Powers:
+    """base**i mod 2**64 for i < n, grown on demand: the weights of the polynomial hashes below."""
+
+    def __init__(self, base: int) -> None:
+        self.base = np.uint64(base)
+        self.table = np.ones(1, np.uint64)
+
+    def __call__(self, n: int) -> np.ndarray:
+        if self.table.size < n:
+            size = max(n, 2 * self.table.size)
+            factors = np.full(size, self.base)
+            factors[0] = 1
+            self.table = np.cumprod(factors, dtype=np.uint64)  # wraps mod 2**64
+        return self.table[:n]
+
+
+_CHAR_MULTIPLIER = 0x100000001B3
+_CHAR_POWERS = _Powers(_CHAR_MULTIPLIER)
+_CHAR_INVERSE_POWERS = _Powers(pow(_CHAR_MULTIPLIER, -1, 1 << 64))
+_TOKEN_POWERS = _Powers(int(_MULTIPLIER))
+_TOKEN_INVERSE_POWERS = _Powers(pow(int(_MULTIPLIER), -1, 1 << 64))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the result depends on every bit of `x`."""
+    x = x ^ (x >> np.uint64(30))
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def token_hash(token: str) -> int:
+    """The hash `_Folded.windows` gives a token, one token at a time (for tests and reading)."""
+    h = sum(ord(c) * pow(_CHAR_MULTIPLIER, i, 1 << 64) for i, c in enumerate(token)) % (1 << 64)
+    return int(_mix(np.array([h ^ (len(token) << 56) % (1 << 64)], np.uint64))[0])
+
+
+def _prefold(text: str | None) -> str:
+    """`fold` but for its whitespace collapse, which `_Folded` does on code points."""
+    if not text:
+        return ""
+    if text.isascii():  # NFKC leaves ASCII alone and casefold is lower there
+        return text.lower()
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 @dataclass
 class _Windows:
     doc: np.ndarray  # index of the text in the batch, per window
@@ -252,54 +371,112 @@ class _Windows:
     cjk: np.ndarray  # bool per window: a CJK character n-gram (else a word n-gram)
 
 
-@dataclass(frozen=True)
-class _Grams:
-    words: int
-    cjk: int
+class _Folded:
+    """A batch of inputs in normal form, as one array of code points (uint8 when the batch is ASCII):
+    folding, tokenising and hashing run over the whole batch in numpy, with no Python object per
+    word. Each text has a space before and after it, so that no token spans two texts."""
 
-    def exact(self, texts: list[str | None]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Normalised texts, their 8-byte hashes, and which are non-empty."""
-        norms = [normalise(t or "") for t in texts]
-        present = np.fromiter((bool(n) for n in norms), bool, len(norms))
-        hashes = np.fromiter((_digest(n) if n else 0 for n in norms), np.uint64, len(norms))
-        return norms, hashes, present
+    def __init__(self, texts: list[str | None]) -> None:
+        pre = [_prefold(t) for t in texts]
+        lengths = np.fromiter(map(len, pre), np.int64, len(pre))
+        self.begin = np.cumsum(lengths + 1) - lengths  # after a space, and a space after the last
+        self.end = self.begin + lengths
+        joined = " " + " ".join(pre) + " "
+        if joined.isascii():
+            self.codes = np.frombuffer(joined.encode("ascii"), np.uint8)
+        else:
+            self.codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+        self.classes = _classes(self.codes)
+        self._collapse()
 
-    def windows(self, norms: list[str], docs: np.ndarray) -> _Windows:
-        """The n-gram hashes of the texts norms[d] for d in docs, in text order (word n-grams first).
+    def _collapse(self) -> None:
+        """fold's whitespace collapse: each run of whitespace becomes one space; none at either end."""
+        space = (self.classes & _SPACE) != 0
+        keep = ~space
+        keep[1:] |= space[1:] & ~space[:-1]  # the first character of a run (the text starts after a space)
+        if keep[1:].all() and not (space & (self.codes != 32)).any():
+            # the usual case: every text is non-empty and already collapsed (single " " between words)
+            self.squeezed, self.squeezed_begin, self.squeezed_end = self.codes, self.begin, self.end
+            self.present = self.end > self.begin
+            return
+        squeezed = np.where(space, self.codes.dtype.type(32), self.codes)[keep]
+        # kept characters before each text and in it, from one count per text and per gap between texts
+        bounds = np.empty(2 * self.begin.size, np.int64)
+        bounds[0::2], bounds[1::2] = self.begin, self.end
+        counts = np.add.reduceat(keep, np.concatenate(([0], bounds)), dtype=np.int64)[:-1]
+        counts[1::2][self.end == self.begin] = 0  # reduceat's count for an empty range is one element
+        before = np.cumsum(counts)
+        begin, end = before[0::2], before[1::2]
+        if squeezed.size:  # a trailing run leaves a space at the end: it goes
+            end -= (end > begin) & (squeezed[np.maximum(end - 1, 0)] == 32)
+        self.squeezed, self.squeezed_begin, self.squeezed_end = squeezed, begin, end
+        self.present = end > begin
 
-        A token's hash is Python's string hash (SipHash, salted per process: hashes never outlive the
-        run); a window's is a polynomial of its tokens' hashes, computed for all windows at once."""
-        words: list[str] = []
-        lengths = np.zeros(len(docs), np.int64)
-        with_cjk: list[tuple[int, int]] = []  # token ranges of the texts that contain CJK characters
-        for i, d in enumerate(docs.tolist()):
-            toks = tokens(norms[d])
-            if not norms[d].isascii() and _CJK_CHAR.search(norms[d]):
-                with_cjk.append((len(words), len(words) + len(toks)))
-            lengths[i] = len(toks)
-            words.extend(toks)
+    def text(self, i: int) -> str:
+        """Text i as `fold` gives it."""
+        piece = self.squeezed[self.squeezed_begin[i] : self.squeezed_end[i]]
+        return piece.tobytes().decode("ascii" if piece.dtype == np.uint8 else "utf-32-le", "surrogatepass")
+
+    def hashes(self) -> np.ndarray:
+        """The 8-byte hash (blake2b of its UTF-8) of each normalised text; 0 for an empty one."""
+        out = np.zeros(self.present.size, np.uint64)
+        if self.squeezed.dtype == np.uint8:  # ASCII: the bytes are the UTF-8
+            view = memoryview(self.squeezed)
+            for i in np.flatnonzero(self.present).tolist():
+                piece = view[self.squeezed_begin[i] : self.squeezed_end[i]]
+                out[i] = int.from_bytes(hashlib.blake2b(piece, digest_size=8).digest(), "little")
+        else:
+            for i in np.flatnonzero(self.present).tolist():
+                out[i] = _digest(self.text(i))
+        return out
+
+    def windows(self, docs: np.ndarray, words: int, cjk: int) -> _Windows:
+        """The n-gram hashes of texts `docs`, in text order, word n-grams first, then CJK ones.
+
+        A token's hash is a polynomial of its code points (from prefix sums over the batch), mixed; a
+        window's is the polynomial of its tokens' hashes sum(h[i+j] * M**(n-1-j)), also from prefix
+        sums: S[k] = sum(h[t] * M**-t for t < k), window i = (S[i+n] - S[i]) * M**(i+n-1)."""
         empty = _Windows(np.empty(0, np.int64), _NO_HASHES, np.empty(0, bool))
-        if not words:
+        word = (self.classes & _WORD) != 0  # a space at both ends: every run starts and ends inside
+        single = None if self.codes.dtype == np.uint8 else (self.classes & _CJK_TOKEN) != 0
+        if single is None or not single.any():
+            starts = np.flatnonzero(word[1:] > word[:-1]) + 1
+            ends = np.flatnonzero(word[:-1] > word[1:]) + 1
+        else:  # a CJK character is a token of its own
+            starts = np.flatnonzero(single[1:] | (word[1:] > word[:-1])) + 1
+            ends = np.flatnonzero(single[:-1] | (word[:-1] > word[1:])) + 1
+        first = np.searchsorted(starts, self.begin)  # the first token of each text
+        counts = np.diff(first, append=starts.size)
+        wanted = np.zeros(self.begin.size, bool)
+        wanted[docs] = True
+        if not wanted.all():
+            chosen = np.repeat(wanted, counts)
+            starts, ends = starts[chosen], ends[chosen]
+            counts = np.where(wanted, counts, 0)
+        doc_of = np.repeat(np.arange(self.begin.size), counts)
+        if not starts.size:
             return empty
-        token_hash = np.fromiter(map(hash, words), np.int64, len(words)).view(np.uint64)
-        token_cjk = np.zeros(len(words), bool)
-        for begin, end in with_cjk:
-            token_cjk[begin:end] = np.fromiter(map(bool, map(_CJK_CHAR.fullmatch, words[begin:end])), bool)
-        doc_of = np.repeat(np.asarray(docs, np.int64), lengths)
+        n = self.codes.size
+        prefix = np.zeros(n + 1, np.uint64)
+        np.cumsum(self.codes * _CHAR_POWERS(n), out=prefix[1:])  # wraps mod 2**64
+        token_hash = (prefix[ends] - prefix[starts]) * _CHAR_INVERSE_POWERS(n)[starts]
+        token_hash ^= (ends - starts).astype(np.uint64) << np.uint64(56)
+        token_hash = _mix(token_hash)
+        token_cjk = np.zeros(starts.size, bool) if single is None else single[starts]
+        count = token_hash.size
+        sums = np.zeros(count + 1, np.uint64)
+        np.cumsum(token_hash * _TOKEN_INVERSE_POWERS(count), out=sums[1:])
         cjk_before = np.concatenate(([0], np.cumsum(token_cjk)))
         parts = []
-        for size, want_cjk in ((self.words, False), (self.cjk, True)):
-            starts = len(words) - size + 1
-            if starts <= 0 or (want_cjk and not with_cjk):
+        for size, want_cjk in ((words, False), (cjk, True)):
+            begins = count - size + 1
+            if begins <= 0 or (want_cjk and not cjk_before[-1]):
                 continue
-            h = np.zeros(starts, np.uint64)
-            for j in range(size):  # wraps mod 2**64
-                h *= _MULTIPLIER
-                h += token_hash[j : j + starts]
-            cjk_in = cjk_before[size:] - cjk_before[:starts]
-            keep = (doc_of[:starts] == doc_of[size - 1 :]) & ((cjk_in > 0) if want_cjk else (cjk_in == 0))
-            chosen = np.flatnonzero(keep)
-            parts.append((doc_of[chosen], h[chosen] ^ _CJK_SALT if want_cjk else h[chosen], want_cjk))
+            h = (sums[size:] - sums[:begins]) * _TOKEN_POWERS(count)[size - 1 :]
+            cjk_in = cjk_before[size:] - cjk_before[:begins]
+            keep = (doc_of[:begins] == doc_of[size - 1 :]) & ((cjk_in > 0) if want_cjk else (cjk_in == 0))
+            kept = np.flatnonzero(keep)
+            parts.append((doc_of[kept], h[kept] ^ _CJK_SALT if want_cjk else h[kept], want_cjk))
         if not parts:
             return empty
         return _Windows(
@@ -307,6 +484,37 @@ class _Grams:
             np.concatenate([p[1] for p in parts]),
             np.concatenate([np.full(p[0].size, p[2]) for p in parts]),
         )
+
+
+#: Characters folded and hashed at once: the arrays of a piece (~30 bytes a character) stay in the cache
+#: and memory stays bounded whatever the texts' lengths (one longer text is a piece of its own).
+PIECE_CHARS = 1 << 19
+
+
+def _pieces_of(texts: list[str | None]) -> Iterator[tuple[int, list[str | None]]]:
+    """`texts` in consecutive runs of about PIECE_CHARS characters: (index of the first, the run)."""
+    start, chars = 0, 0
+    for i, text in enumerate(texts):
+        chars += len(text) if text else 0
+        if chars >= PIECE_CHARS:
+            yield start, texts[start : i + 1]
+            start, chars = i + 1, 0
+    if start < len(texts) or not texts:
+        yield start, texts[start:]
+
+
+@dataclass(frozen=True)
+class _Grams:
+    words: int
+    cjk: int
+
+    def fold(self, texts: list[str | None]) -> tuple[_Folded, np.ndarray, np.ndarray]:
+        """The batch folded, the 8-byte hash of each normalised text, and which are non-empty."""
+        folded = _Folded(texts)
+        return folded, folded.hashes(), folded.present
+
+    def windows(self, folded: _Folded, docs: np.ndarray) -> _Windows:
+        return folded.windows(docs, self.words, self.cjk)
 
     def how(self, cjk: bool) -> str:
         return f"{self.cjk}-char-gram" if cjk else f"{self.words}-gram"
@@ -343,13 +551,65 @@ def _clean_stale(out: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _batches(shard: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
+def _batches(shard: Path, columns: list[str], row_groups: list[int] | None = None) -> Iterator[pa.RecordBatch]:
     with pq.ParquetFile(shard) as parquet:
-        yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns, row_groups=row_groups)
 
 
-def _progress(items: list, desc: str) -> tqdm:
-    return tqdm(items, desc=desc, unit=" shard", disable=None, mininterval=1.0)
+def _progress(items, desc: str, total: int | None = None) -> tqdm:
+    return tqdm(items, desc=desc, unit=" piece", total=total, disable=None, mininterval=1.0)
+
+
+# --- processes ----------------------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """The cores this process may use; 1 inside a daemonic process, which may not start children."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _Runner:
+    """Runs the pieces of a pass in this process (1 worker) or in a pool of spawned processes; results
+    come back in the order of the pieces, so that the output does not depend on the number of workers.
+    Spawned, not forked: the caller may hold threads (Prefect, tqdm) that a fork would copy."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Runner:
+        if self.workers > 1:
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def map(self, fn, pieces: list[tuple]) -> Iterator:
+        """fn(*piece) for each piece, in order."""
+        if self.pool is None:
+            return (fn(*piece) for piece in pieces)
+        return self._ordered(fn, pieces)
+
+    def _ordered(self, fn, pieces: list[tuple]) -> Iterator:
+        # at most a few pieces ahead of the one consumed: results wait in memory until their turn
+        ahead = 4 * self.workers
+        futures = deque(self.pool.submit(fn, *piece) for piece in pieces[:ahead])
+        following = iter(pieces[ahead:])
+        try:
+            while futures:
+                result = futures.popleft().result()
+                nxt = next(following, None)
+                if nxt is not None:
+                    futures.append(self.pool.submit(fn, *nxt))
+                yield result
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 # --- pass 1: the test index ---------------------------------------------------------------------------
@@ -358,88 +618,196 @@ def _progress(items: list, desc: str) -> tqdm:
 @dataclass
 class _TestIndex:
     exact: np.ndarray  # sorted unique hashes of normalised test inputs
-    grams: np.ndarray  # sorted unique n-gram hashes of test inputs, boilerplate left out
+    grams: _Keys  # sorted unique n-gram hashes of test inputs, boilerplate left out
     inputs: int
     boilerplate: int
 
 
-def _index_tests(out: Path, grams: _Grams) -> _TestIndex:
+def _index_task(folder: Path, grams: _Grams) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """One task's test inputs: their distinct hashes, their distinct n-grams and the boilerplate among
+    those (n-grams of more than BOILERPLATE_INPUTS distinct inputs), and how many inputs there are."""
+    seen = _HashSet()  # this task's distinct inputs so far: each counts once towards boilerplate
+    exact_parts: list[np.ndarray] = []
+    task_grams: list[np.ndarray] = []
+    inputs = 0
+    for shard in _shards(folder, "test"):
+        for batch in _batches(shard, ["input"]):
+            inputs += batch.num_rows
+            for _, texts in _pieces_of(batch.column("input").to_pylist()):
+                _index_piece(texts, grams, seen, exact_parts, task_grams)
+    if not task_grams:
+        return _union(exact_parts), _NO_HASHES, _NO_HASHES, inputs
+    occurrences = _sorted(task_grams)  # one per input that has the n-gram
+    limit = BOILERPLATE_INPUTS  # more than `limit` occurrences: equal to the one `limit` places on
+    boilerplate = np.unique(occurrences[limit:][occurrences[limit:] == occurrences[:-limit]])
+    return _union(exact_parts), _union([occurrences]), boilerplate, inputs
+
+
+def _index_piece(
+    texts: list[str | None], grams: _Grams, seen: _HashSet, exact_parts: list[np.ndarray], task_grams: list[np.ndarray]
+) -> None:
+    """Add the inputs among `texts` not seen yet to `exact_parts` and their n-grams, once per input, to
+    `task_grams`."""
+    folded, hashes, present = grams.fold(texts)
+    docs = np.flatnonzero(present)
+    distinct, first = np.unique(hashes[docs], return_index=True)
+    docs = docs[first][~seen.contains(distinct)]
+    seen.add(distinct)
+    exact_parts.append(distinct)
+    win = grams.windows(folded, docs)
+    order = np.lexsort((win.doc, win.hash))  # one count per input: drop repeats within it
+    doc, h = win.doc[order], win.hash[order]
+    once = np.ones(h.size, bool)
+    once[1:] = (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])
+    task_grams.append(h[once])
+
+
+def _index_tests(out: Path, grams: _Grams, runner: _Runner) -> _TestIndex:
     exact_parts: list[np.ndarray] = []
     gram_parts: list[np.ndarray] = []
     boilerplate_parts: list[np.ndarray] = []
     inputs = 0
-    for folder in _progress(_task_folders(out), "decontaminate: test inputs"):
-        seen = _HashSet()  # this task's distinct inputs so far: each counts once towards boilerplate
-        task_grams: list[np.ndarray] = []
-        for shard in _shards(folder, "test"):
-            for batch in _batches(shard, ["input"]):
-                inputs += batch.num_rows
-                norms, hashes, present = grams.exact(batch.column("input").to_pylist())
-                docs = np.flatnonzero(present)
-                distinct, first = np.unique(hashes[docs], return_index=True)
-                docs = docs[first][~seen.contains(distinct)]
-                seen.add(distinct)
-                exact_parts.append(distinct)
-                win = grams.windows(norms, docs)
-                order = np.lexsort((win.doc, win.hash))  # one count per input: drop repeats within it
-                doc, h = win.doc[order], win.hash[order]
-                once = np.ones(h.size, bool)
-                once[1:] = (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])
-                task_grams.append(h[once])
-        if task_grams:
-            occurrences = _sorted(task_grams)  # one per input that has the n-gram
-            limit = BOILERPLATE_INPUTS  # more than `limit` occurrences: equal to the one `limit` places on
-            boilerplate_parts.append(np.unique(occurrences[limit:][occurrences[limit:] == occurrences[:-limit]]))
-            gram_parts.append(_union([occurrences]))
-            del occurrences
+    # biggest first, so that no large task starts last and runs alone (the union does not care)
+    folders = sorted(_task_folders(out), key=lambda f: (-sum(s.stat().st_size for s in _shards(f, "test")), f.name))
+    pieces = [(folder, grams) for folder in folders]
+    for exact, task_grams, boilerplate, count in _progress(
+        runner.map(_index_task, pieces), "decontaminate: test inputs", len(pieces)
+    ):
+        exact_parts.append(exact)
+        gram_parts.append(task_grams)
+        boilerplate_parts.append(boilerplate)
+        inputs += count
     boilerplate = _union(boilerplate_parts)
     kept = _union(gram_parts)
     kept = kept[~_contains(boilerplate, kept)]
-    return _TestIndex(_union(exact_parts), kept, inputs, int(boilerplate.size))
+    return _TestIndex(_union(exact_parts), _Keys(kept), inputs, int(boilerplate.size))
 
 
 # --- pass 2: the training rows ------------------------------------------------------------------------
 
+#: The test index in a worker process: loaded once from the files `_share` wrote.
+_WORKER_INDEX: dict[str, _TestIndex] = {}
+
+
+def _share(index: _TestIndex, folder: Path) -> str:
+    """Write the index's arrays where worker processes memory-map them (one copy in the page cache)."""
+    np.save(folder / "exact.npy", index.exact)
+    np.save(folder / "grams.npy", index.grams.keys)
+    np.save(folder / "bitmap.npy", index.grams.bitmap)
+    return str(folder)
+
+
+def _shared(where: str | _TestIndex) -> _TestIndex:
+    if isinstance(where, _TestIndex):
+        return where
+    if where not in _WORKER_INDEX:
+        _WORKER_INDEX.clear()
+        folder = Path(where)
+        keys = _Keys(np.load(folder / "grams.npy", mmap_mode="r"), np.load(folder / "bitmap.npy", mmap_mode="r"))
+        _WORKER_INDEX[where] = _TestIndex(np.load(folder / "exact.npy", mmap_mode="r"), keys, 0, 0)
+    return _WORKER_INDEX[where]
+
+
+def _scan_piece(
+    shard: Path, row_groups: list[int], index: str | _TestIndex, grams: _Grams
+) -> list[tuple[int, str, str, int]]:
+    """The rows of these row groups of a train/validation shard that overlap a test input:
+    (row number within the rows of `row_groups`, id, how, the hash that matched), in row order."""
+    index = _shared(index)
+    found_rows: list[tuple[int, str, str, int]] = []
+    offset = 0
+    for batch in _batches(shard, ["id", "input"], row_groups):
+        ids: list[str] | None = None
+        for start, texts in _pieces_of(batch.column("input").to_pylist()):
+            found = _scan_texts(texts, index, grams)
+            if found:
+                ids = batch.column("id").to_pylist() if ids is None else ids
+                found_rows.extend((offset + start + d, ids[start + d], *found[d]) for d in sorted(found))
+        offset += batch.num_rows
+    return found_rows
+
+
+def _scan_texts(texts: list[str | None], index: _TestIndex, grams: _Grams) -> dict[int, tuple[str, int]]:
+    """The texts that overlap a test input: {index: (how, the hash that matched)}."""
+    folded, hashes, present = grams.fold(texts)
+    exact = present & _contains(index.exact, hashes)
+    win = grams.windows(folded, np.flatnonzero(present & ~exact))
+    hit = np.flatnonzero(index.grams.contains(win.hash))
+    hit_docs, first = np.unique(win.doc[hit], return_index=True)  # the first shared n-gram of each row
+    found = {int(d): ("exact", int(hashes[d])) for d in np.flatnonzero(exact)}
+    for d, w in zip(hit_docs.tolist(), hit[first].tolist(), strict=True):
+        found[d] = (grams.how(bool(win.cjk[w])), int(win.hash[w]))
+    return found
+
+
+#: Row groups of a shard scanned as one piece: about this many rows (pieces are what workers share out).
+PIECE_ROWS = 8192
+
+
+def _pieces(shard: Path) -> list[tuple[list[int], int]]:
+    """The shard's row groups in pieces of about PIECE_ROWS rows: (row groups, first row)."""
+    meta = pq.read_metadata(shard)
+    pieces: list[tuple[list[int], int]] = []
+    group, row = [], 0
+    start = 0
+    for g in range(meta.num_row_groups):
+        group.append(g)
+        row += meta.row_group(g).num_rows
+        if row - start >= PIECE_ROWS:
+            pieces.append((group, start))
+            group, start = [], row
+    if group or not pieces:
+        pieces.append((group, start))
+    return pieces
+
 
 def _scan_training(
-    out: Path, manifests: list[tuple[Path, dict]], index: _TestIndex, grams: _Grams, spool
+    out: Path, manifests: list[tuple[Path, dict]], index: str | _TestIndex, grams: _Grams, spool, runner: _Runner
 ) -> dict[tuple[Path, str], dict[Path, np.ndarray]]:
     """Find the train/validation rows that overlap; spool one JSON line per row (with the hash that
     matched); return the row numbers to drop per (task folder, split) and shard."""
     drops: dict[tuple[Path, str], dict[Path, list[int]]] = defaultdict(lambda: defaultdict(list))
     work = [
-        (manifest, task_id, split, shard)
+        (manifest, task_id, split, shard, groups, start)
         for _, manifest in manifests
         for task_id in manifest["tasks"]
         for split in CLEANED_SPLITS
         for shard in _shards(out / "data" / task_id, split)
+        for groups, start in _pieces(shard)
     ]
-    for manifest, task_id, split, shard in _progress(work, "decontaminate: train rows"):
-        offset = 0
-        for batch in _batches(shard, ["id", "input"]):
-            norms, hashes, present = grams.exact(batch.column("input").to_pylist())
-            exact = present & _contains(index.exact, hashes)
-            win = grams.windows(norms, np.flatnonzero(present & ~exact))
-            hit = np.flatnonzero(_contains(index.grams, win.hash))
-            hit_docs, first = np.unique(win.doc[hit], return_index=True)  # the first shared n-gram of each row
-            found = {int(d): ("exact", int(hashes[d])) for d in np.flatnonzero(exact)}
-            for d, w in zip(hit_docs.tolist(), hit[first].tolist(), strict=True):
-                found[d] = (grams.how(bool(win.cjk[w])), int(win.hash[w]))
-            if found:
-                ids = batch.column("id").to_pylist()
-                for d in sorted(found):
-                    how, key = found[d]
-                    drops[(shard.parent, split)][shard].append(offset + d)
-                    line = [task_id, split, ids[d], how, str(key), manifest["source"]["id"]]
-                    spool.write(json.dumps([*line, manifest.get("built_at")], ensure_ascii=False) + "\n")
-            offset += batch.num_rows
+    results = runner.map(_scan_piece, [(w[3], w[4], index, grams) for w in work])
+    for (manifest, task_id, split, shard, _, start), rows in zip(
+        work, _progress(results, "decontaminate: train rows", len(work)), strict=True
+    ):
+        for row, row_id, how, key in rows:
+            drops[(shard.parent, split)][shard].append(start + row)
+            line = [task_id, split, row_id, how, str(key), manifest["source"]["id"]]
+            spool.write(json.dumps([*line, manifest.get("built_at")], ensure_ascii=False) + "\n")
     return {k: {s: np.asarray(rows, np.int64) for s, rows in v.items()} for k, v in drops.items()}
 
 
 # --- pass 3: name the test instance each removal overlaps -------------------------------------------------
 
 
-def _find_witnesses(out: Path, grams: _Grams, spool) -> dict[tuple[bool, int], tuple[str, str]]:
+def _witness_shard(
+    shard: Path, grams: _Grams, want_exact: np.ndarray, want_grams: np.ndarray
+) -> dict[tuple[bool, int], str]:
+    """(exact?, hash) -> id of the first row of the test shard holding each wanted hash."""
+    found: dict[tuple[bool, int], str] = {}
+    for batch in _batches(shard, ["id", "input"]):
+        ids = batch.column("id").to_pylist()
+        for start, texts in _pieces_of(batch.column("input").to_pylist()):
+            folded, hashes, present = grams.fold(texts)
+            for d in np.flatnonzero(present & _contains(want_exact, hashes)).tolist():
+                found.setdefault((True, int(hashes[d])), ids[start + d])
+            if want_grams.size:
+                win = grams.windows(folded, np.flatnonzero(present))
+                for w in np.flatnonzero(_contains(want_grams, win.hash)).tolist():
+                    found.setdefault((False, int(win.hash[w])), ids[start + int(win.doc[w])])
+    return found
+
+
+def _find_witnesses(out: Path, grams: _Grams, spool, runner: _Runner) -> dict[tuple[bool, int], tuple[str, str]]:
     """(exact?, hash) -> (test task, test id): the first test row holding each hash that removed a row."""
     wanted: dict[bool, set[int]] = {True: set(), False: set()}
     spool.seek(0)
@@ -450,19 +818,13 @@ def _find_witnesses(out: Path, grams: _Grams, spool) -> dict[tuple[bool, int], t
     want_grams = np.array(sorted(wanted[False]), np.uint64)
     found: dict[tuple[bool, int], tuple[str, str]] = {}
     total = want_exact.size + want_grams.size
-    for folder in _task_folders(out):
-        for shard in _shards(folder, "test"):
-            for batch in _batches(shard, ["id", "input"]):
-                norms, hashes, present = grams.exact(batch.column("input").to_pylist())
-                ids = batch.column("id").to_pylist()
-                for d in np.flatnonzero(present & _contains(want_exact, hashes)).tolist():
-                    found.setdefault((True, int(hashes[d])), (folder.name, ids[d]))
-                if want_grams.size:
-                    win = grams.windows(norms, np.flatnonzero(present))
-                    for w in np.flatnonzero(_contains(want_grams, win.hash)).tolist():
-                        found.setdefault((False, int(win.hash[w])), (folder.name, ids[int(win.doc[w])]))
-                if len(found) == total:
-                    return found
+    shards = [shard for folder in _task_folders(out) for shard in _shards(folder, "test")]
+    results = runner.map(_witness_shard, [(shard, grams, want_exact, want_grams) for shard in shards])
+    for shard, in_shard in zip(shards, results, strict=False):  # in order: the first holder wins
+        for key, test_id in in_shard.items():
+            found.setdefault(key, (shard.parent.name, test_id))
+        if len(found) == total:
+            break
     return found
 
 

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import shutil
 from pathlib import Path
 from types import ModuleType
 
 import datasets
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import decontaminate as module
 from pipeline import validate
 from pipeline.build import build_source
-from pipeline.decontaminate import decontaminate, normalise, tokens
+from pipeline.decontaminate import decontaminate, normalise, token_hash, tokens
 from pipeline.model import RawFile, RawForm, Record, Source, Task
 from pipeline.registry import Converter, from_module
 
@@ -310,3 +315,84 @@ def test_refuses_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         decontaminate(tmp_path / "nowhere")
     assert decontaminate(tmp_path).removed == {}
+
+
+def without_times(snap: dict[str, str], out: Path) -> dict[str, str]:
+    """The snapshot with the summary's timings taken out (they differ from run to run)."""
+    summary = json.loads((out / "reports" / "decontamination.json").read_text())
+    summary.pop("seconds"), summary.pop("finished_at")
+    return snap | {"reports/decontamination.json": json.dumps(summary, sort_keys=True)}
+
+
+def test_two_processes_and_small_pieces_give_the_same_folder_as_one(build, monkeypatch) -> None:
+    out = build_planted(build)
+    copies = [out.with_name(f"copy{i}") for i in range(2)]
+    for copy in copies:
+        shutil.copytree(out, copy)
+    serial = decontaminate(out, workers=1)
+    assert serial.removed and serial.examples
+    assert decontaminate(copies[0], workers=2).examples == serial.examples
+    # pieces of a few characters and rows: every text and row group on its own, same rows removed
+    monkeypatch.setattr(module, "PIECE_CHARS", 40)
+    monkeypatch.setattr(module, "PIECE_ROWS", 1)
+    assert decontaminate(copies[1], workers=1).examples == serial.examples
+    expected = without_times(snapshot(out), out)
+    for copy in copies:
+        assert without_times(snapshot(copy), copy) == expected
+
+
+def test_pieces_of_a_shard_follow_its_row_groups(tmp_path: Path, monkeypatch) -> None:
+    shard = tmp_path / "train-00000-of-00001.parquet"
+    pq.write_table(pa.table({"id": [str(i) for i in range(10)], "input": ["x"] * 10}), shard, row_group_size=3)
+    monkeypatch.setattr(module, "PIECE_ROWS", 5)
+    assert module._pieces(shard) == [([0, 1], 0), ([2, 3], 6)]
+
+
+def reference_windows(norms: list[str], docs: list[int], words: int, cjk: int) -> list[tuple[int, int, bool]]:
+    """(text, hash, CJK?) of every window, one token at a time: what the vectorised code must give."""
+    mask, word_windows, cjk_windows = (1 << 64) - 1, [], []
+    for d in docs:
+        toks = tokens(norms[d])
+        hashes = [token_hash(t) for t in toks]
+        is_cjk = [bool(module._CJK_CHAR.fullmatch(t)) for t in toks]
+        for size, cjk_window, found in ((words, False, word_windows), (cjk, True, cjk_windows)):
+            for i in range(len(toks) - size + 1):
+                if any(is_cjk[i : i + size]) != cjk_window:
+                    continue
+                h = 0
+                for t in hashes[i : i + size]:
+                    h = (h * int(module._MULTIPLIER) + t) & mask
+                found.append((d, h ^ int(module._CJK_SALT) if cjk_window else h, cjk_window))
+    return word_windows + cjk_windows
+
+
+def test_batch_folding_and_hashing_match_the_text_at_a_time_definitions() -> None:
+    """Normal form, exact hash, tokens and n-grams of a whole batch at once (numpy) equal fold(),
+    blake2b of it and the windows of tokens() one text at a time, on mixed scripts and odd spaces."""
+    rng = random.Random(7)
+    alphabet = list("ab Z9_-.,\t\n\x0b\x1c\u00a0\u3000\u2028ßİﬁ½é中文日本カナ한국々〇\u200b\U00020001µΩ")
+    alphabet += ["  ", "\r\n"]
+    texts: list[str | None] = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(400)]
+    texts += [None, "", "   ", EXACT, PASSAGE, ZH_TEST]
+    collapsed = [EXACT, CASED.lower(), "plain words only", PASSAGE]  # the path for texts already in normal form
+    grams = module._Grams(4, 6)
+    for batch in (texts[:200], texts[200:], collapsed, ["ascii only", "\tsome  SPACES between four or more words "]):
+        folded, hashes, present = grams.fold(batch)
+        norms = [normalise(t or "") for t in batch]
+        assert present.tolist() == [bool(n) for n in norms]
+        assert hashes.tolist() == [module._digest(n) if n else 0 for n in norms]
+        assert [folded.text(i) for i in np.flatnonzero(present)] == [n for n in norms if n]
+        for docs in (np.flatnonzero(present), np.flatnonzero(present)[1::3]):
+            win = grams.windows(folded, docs)
+            got = list(zip(win.doc.tolist(), win.hash.tolist(), win.cjk.tolist(), strict=True))
+            assert got == reference_windows(norms, docs.tolist(), 4, 6)
+        assert win.doc.size and set(win.doc.tolist()) <= set(docs.tolist())  # a subset has windows of its own
+
+
+def test_bitmap_lookup_agrees_with_binary_search() -> None:
+    rng = np.random.default_rng(3)
+    keys = np.unique(rng.integers(0, 2**63, 50_000, dtype=np.uint64) * np.uint64(2))
+    values = np.concatenate([keys[::7], rng.integers(0, 2**63, 50_000, dtype=np.uint64), keys[-1:] + np.uint64(1)])
+    found = module._Keys(keys).contains(values)
+    assert found.tolist() == module._contains(keys, values).tolist()
+    assert found.sum() >= keys[::7].size and not module._Keys(keys[:0]).contains(values).any()
