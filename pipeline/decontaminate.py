@@ -153,8 +153,9 @@ def cjk_ngram(ngram: int) -> int:
 def decontaminate(out: Path, ngram: int = NGRAM, workers: int | None = None) -> DecontaminationReport:
     """Remove from every task's train and validation shards of `out` the rows whose input overlaps a
     test input of any task (see the module docstring); report them and keep the folder consistent.
-    The passes over the shards run in `workers` processes (default: one per core; 1: this process
-    only); the result is the same for any number."""
+    The passes over the shards run in `workers` processes (default: one per core, or this process only
+    for a folder under POOL_MIN_BYTES of Parquet; 1: this process only); the result is the same for any
+    number."""
     started = time.monotonic()
     out = Path(out)
     if ngram < 1:
@@ -168,7 +169,10 @@ def decontaminate(out: Path, ngram: int = NGRAM, workers: int | None = None) -> 
         return report
     _clean_stale(out)
     grams = _Grams(ngram, cjk_ngram(ngram))
-    workers = default_workers() if workers is None else max(1, workers)
+    if workers is None:  # starting a pool costs seconds: not worth it for a small folder (tests, the samples)
+        small = sum(s.stat().st_size for f in _task_folders(out) for s in f.glob("*.parquet")) < POOL_MIN_BYTES
+        workers = 1 if small else default_workers()
+    workers = max(1, workers)
     (out / REPORT_LINES).parent.mkdir(parents=True, exist_ok=True)
     with (
         _Runner(workers) as runner,
@@ -750,6 +754,9 @@ def _scan_texts(texts: list[str | None], index: _TestIndex, grams: _Grams) -> di
         found[d] = (grams.how(bool(win.cjk[w])), int(win.hash[w]))
     return found
 
+
+#: Parquet bytes in the folder below which the passes run in this process even when cores are free.
+POOL_MIN_BYTES = 64 * 1024 * 1024
 
 #: Row groups of a shard scanned as one piece: about this many rows (pieces are what workers share out).
 PIECE_ROWS = 8192
