@@ -12,6 +12,8 @@ import pyarrow.parquet as pq
 from pipeline.model import Source, Task
 
 CONTRIBUTORS = ["MedS-Ins pipeline contributors"]
+#: Rows read back at once: pyarrow's default (65,536) held ~300 MB of a radiology task as Python objects.
+BATCH_ROWS = 2048
 
 
 def header(source: Source, task: Task, definitions: list[str]) -> dict:
@@ -43,7 +45,8 @@ def write(path: Path, head: dict, shards: Iterable[Path]) -> int:
             out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
         out.write('  "Instances": [')
         for shard in shards:
-            for batch in pq.ParquetFile(shard).iter_batches(columns=["id", "input", "outputs", "split"]):
+            columns = ["id", "input", "outputs", "split"]
+            for batch in pq.ParquetFile(shard).iter_batches(batch_size=BATCH_ROWS, columns=columns):
                 for row in batch.to_pylist():
                     instance = {"id": row["id"], "input": row["input"], "output": row["outputs"]}
                     instance["split"] = row["split"]
