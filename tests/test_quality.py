@@ -182,3 +182,28 @@ def test_a_copy_of_a_test_instance_read_first_in_train_never_pushes_the_test_ins
         (f"{FREE}:leak-train", f"{FREE}:leak-test"),
         (f"{FREE}:near-train", f"{FREE}:leak-test"),
     }
+
+
+def test_verdicts_are_the_same_whether_a_batch_is_prepared_or_each_record_is_sketched_alone() -> None:
+    """The build sketches a batch ahead (QualityStage.prepare); a record outside it is sketched on its own:
+    both give the same verdicts, in batches of any size (the near duplicate falls in another batch than its
+    original when the batches are small)."""
+    from pipeline.quality import QualityStage
+
+    tasks = {t.id: t for t in make(lambda files: iter(()), TASKS, "pubmedqa").tasks}
+    records = planted()
+
+    def verdicts(batch: int | None) -> list[str]:
+        stage = QualityStage(QualityConfig(), tasks)
+        found = []
+        for start in range(0, len(records), batch or len(records)):
+            chunk = records[start : start + (batch or len(records))]
+            if batch:
+                stage.prepare(chunk)
+            found += [repr(stage.check(record, "train")) for record in chunk]
+        return found
+
+    alone = verdicts(None)
+    assert any("near-duplicate" in v for v in alone) and any("exact-duplicate" in v for v in alone)
+    assert verdicts(7) == alone
+    assert verdicts(512) == alone
