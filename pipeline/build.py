@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tqdm import tqdm
 
 from pipeline import __version__, card, fingerprint, output, seeds, taskfile
-from pipeline.decontaminate import decontaminate
+from pipeline.decontaminate import decontaminate, default_workers
 from pipeline.hashtable import Table64
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter, add_outputs
@@ -439,11 +439,6 @@ Run = Callable[[list[tuple[str, Path, bool]], Path, dict], list[SourceReport]]
 
 class ClusterError(RuntimeError):
     """The Dask scheduler given for a distributed build cannot be reached or its address is malformed."""
-
-
-def default_workers() -> int:
-    """The cores this process may use (its CPU affinity, which containers and `taskset` narrow)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager

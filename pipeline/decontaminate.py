@@ -87,6 +87,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from pipeline import card, taskfile
+from pipeline.hashtable import mix64
 from pipeline.model import SPLITS
 from pipeline.output import atomic_write_text
 from pipeline.validation import fold
@@ -354,20 +355,10 @@ _TOKEN_POWERS = _Powers(int(_MULTIPLIER))
 _TOKEN_INVERSE_POWERS = _Powers(pow(int(_MULTIPLIER), -1, 1 << 64))
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: every bit of the result depends on every bit of `x`."""
-    x = x ^ (x >> np.uint64(30))
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
-
-
 def token_hash(token: str) -> int:
     """The hash `_Folded.windows` gives a token, one token at a time (for tests and reading)."""
     h = sum(ord(c) * pow(_CHAR_MULTIPLIER, i, 1 << 64) for i, c in enumerate(token)) % (1 << 64)
-    return int(_mix(np.array([h ^ (len(token) << 56) % (1 << 64)], np.uint64))[0])
+    return int(mix64(np.array([h ^ (len(token) << 56) % (1 << 64)], np.uint64))[0])
 
 
 def _prefold(text: str | None) -> str:
@@ -476,7 +467,7 @@ class _Folded:
         np.cumsum(self.codes * _CHAR_POWERS(n), out=prefix[1:])  # wraps mod 2**64
         token_hash = (prefix[ends] - prefix[starts]) * _CHAR_INVERSE_POWERS(n)[starts]
         token_hash ^= (ends - starts).astype(np.uint64) << np.uint64(56)
-        token_hash = _mix(token_hash)
+        token_hash = mix64(token_hash)
         token_cjk = np.zeros(starts.size, bool) if single is None else single[starts]
         count = token_hash.size
         sums = np.zeros(count + 1, np.uint64)

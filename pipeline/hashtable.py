@@ -15,6 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 _MAX_LOAD = 0.5
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, element-wise (uint64 arithmetic wraps, as intended): every bit of the result
+    depends on every bit of `x`. The vectorised hashes of near duplicates and decontamination end with it."""
+    x = x ^ (x >> np.uint64(30))
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    return x ^ (x >> np.uint64(31))
 
 
 class Table64:

@@ -92,6 +92,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
+from pipeline.hashtable import mix64
+
 #: Texts with fewer distinct shingles than this are skipped.
 MIN_SHINGLES = 5
 #: A text is cut into this many parts for the small-edit candidates (see `_quarters`).
@@ -117,7 +119,6 @@ _TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 _CHUNK_BITS = 16
 _CHUNK = 1 << _CHUNK_BITS
 _MAX_LOAD = 0.7
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 def _constant(name: str) -> int:
@@ -133,15 +134,6 @@ def shingles(text: str, size: int) -> set[bytes]:
     """The distinct shingles of `text` (see the module docstring), as UTF-8 bytes."""
     tokens = _tokens(text)
     return {" ".join(tokens[i : i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer, element-wise (uint64 arithmetic wraps, as intended)."""
-    x = x ^ (x >> np.uint64(30))
-    x *= _M1
-    x ^= x >> np.uint64(27)
-    x *= _M2
-    return x ^ (x >> np.uint64(31))
 
 
 #: str.isspace() of every code point up to U+3000, the last whitespace character (what regex `\s` matches).
@@ -185,7 +177,7 @@ def _token_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     position = np.arange(kept.size) - first[np.cumsum(starts) - 1]
     # A weighted sum of the code points (weight by position in the token), mixed: one multiply per character.
     values = (points[kept].astype(np.uint64) + np.uint64(1)) * _WEIGHTS[position & 255]
-    hashes = _mix64(np.add.reduceat(values, first))
+    hashes = mix64(np.add.reduceat(values, first))
     text_starts = np.cumsum([0] + [len(text) + 1 for text in normalised[:-1]])
     owner = np.searchsorted(text_starts, kept[first], side="right") - 1
     return hashes, np.bincount(owner, minlength=len(texts))
@@ -202,7 +194,7 @@ def _mix_keys(*columns: np.ndarray) -> np.ndarray:
     h = np.full(columns[0].shape, _GOLDEN, np.uint64)
     for n, column in enumerate(columns):
         h = (h + column.astype(np.uint64)) * _WEIGHTS[n]
-    keys = (_mix64(h) >> np.uint64(32)).astype(np.uint32)
+    keys = (mix64(h) >> np.uint64(32)).astype(np.uint32)
     keys[keys == 0] = 1
     return keys
 
@@ -452,7 +444,7 @@ class NearDuplicates:
             acc *= _POLY
             acc += tokens[j : j + n]
         inside = np.flatnonzero(position[:n] <= (lengths - size)[owner[:n]])
-        shingled, shingle_owner = _mix64(acc[inside]), owner[inside]
+        shingled, shingle_owner = mix64(acc[inside]), owner[inside]
         # Distinct shingles per record (the count matters; the MinHash is the same with repeats): the record's
         # number in the top bits of a key, the hash in the rest (54 bits and more: a collision within a record
         # of a thousand shingles has a chance of about 1e-10), sorted.
@@ -471,7 +463,7 @@ class NearDuplicates:
         weighted = np.append(tokens * _WEIGHTS[position & 255], np.uint64(0))
         bounds = record_starts[sketched, None] + (lengths[sketched, None] * np.arange(QUARTERS + 1)) // QUARTERS
         sums = np.add.reduceat(weighted, bounds.ravel()).reshape(-1, QUARTERS + 1)[:, :QUARTERS]
-        parts = np.column_stack([lengths[sketched], _mix64(sums) >> np.uint64(32)]).astype(np.uint32)
+        parts = np.column_stack([lengths[sketched], mix64(sums) >> np.uint64(32)]).astype(np.uint32)
         band_keys = np.column_stack([self._band_keys(values), self._quarter_keys(parts)]).tolist()
         signatures = values.astype(np.uint8)
         sketches: list[Sketch | None] = [None] * len(items)
@@ -535,7 +527,7 @@ class NearDuplicates:
         """One non-zero 32-bit key per band and record: a multiply-add hash of the band's values, mixed."""
         rows = values[:, : self.b * self.r].astype(np.uint64).reshape(len(values), self.b, self.r)
         h = (rows * self._multipliers).sum(axis=2, dtype=np.uint64)
-        keys = (_mix64(h) >> np.uint64(32)).astype(np.uint32)
+        keys = (mix64(h) >> np.uint64(32)).astype(np.uint32)
         keys[keys == 0] = 1
         return keys
 

@@ -247,6 +247,7 @@ def test_sketches_are_the_minhash_of_all_the_shingles_of_the_record():
     from datasketch import MinHash
 
     from pipeline import neardup
+    from pipeline.hashtable import mix64
 
     near = NearDuplicates()
     items = [("alpha beta gamma delta", "epsilon zeta eta theta iota"), ("one two three four five six seven " * 3,)]
@@ -258,6 +259,6 @@ def test_sketches_are_the_minhash_of_all_the_shingles_of_the_record():
             acc *= neardup._POLY
             acc += tokens[j : j + n]
         direct = MinHash(num_perm=near.num_perm, seed=neardup.SEED, hashfunc=lambda x: x)
-        direct.update_batch((neardup._mix64(acc) >> np.uint64(32)).astype(np.uint32).tolist())
+        direct.update_batch((mix64(acc) >> np.uint64(32)).astype(np.uint32).tolist())
         assert sketch.shingles == len(set(acc.tolist()))
         assert (sketch.signature == direct.hashvalues.astype(np.uint8)).all()
