@@ -8,10 +8,12 @@ files, one file's ids are another's keys), so copy k applies ONE mapping to ever
 
 - words of 3+ letters (any alphabetic script; each Han/Kana character on its own) are replaced by a word of the
   same length and case from the sample's own vocabulary (a permutation per copy, words grouped by length and by
-  the file they were first seen in, so a Spanish file keeps Spanish words). Same length keeps every character
-  offset valid; equal words stay equal. Words the format or the converter rely on are never replaced: JSON
-  keys, XML tag and attribute names, CSV headers, OBO tags, file-path words, the task labels, and every word in
-  a string literal of the converter module and of the pipeline's shared reader modules.
+  the file they were first seen in, so a Spanish file keeps Spanish words; a small group is filled up with words
+  made of the halves of two of its file's words, so that copies of a small sample still differ). Same length
+  keeps every character offset valid; equal words stay equal. Words the format or the converter rely on are
+  never replaced: JSON keys, XML tag and attribute names, CSV headers, OBO tags, file-path words, the task
+  labels, and every word in a string literal of the converter module and of the pipeline's shared reader
+  modules.
 - runs of 6+ digits (PMIDs, note ids, stay ids) become another number of the same width (x + k * S mod 10**n),
   in file names too, so ids stay unique and cross-references stay consistent;
 - files named by a document id (an id in the name, or one of 5+ same-extension siblings) are written once per
@@ -31,7 +33,9 @@ import io
 import json
 import random
 import re
+import unicodedata
 import zipfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,10 +43,17 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.hashtable import mix64
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
 
 MIN_WORD = 3
+#: Words a pool is filled up to with made-up words (see `Vocabulary._pad`).
+POOL_MIN = 256
+#: The same for pools of single Han or Kana characters: a Chinese text is one pool, so it differs between copies
+#: only as much as the pool allows (about size * size / 2 affine permutations).
+CHARACTER_POOL_MIN = 1024
 ID_DIGITS = 6
 #: Words of text formats themselves (XML declaration, entities, JSON literals, URLs).
 FORMAT_WORDS = frozenset(
@@ -80,6 +91,7 @@ FORMAT_WORDS = frozenset(
     ]
 )
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_BLOCKS = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _WORD = f"[^\\W\\d_{_CJK}]+"
 #: Shared modules whose literals hold the words converters key on (headers, tags, labels).
 SHARED_MODULES = ("forms", "readers", "ner", "pubtator", "model")
@@ -139,10 +151,12 @@ vaccine vaccination immune immunity antibody antibodies virus viral bacterial fu
 
 
 def _literal_words(path: Path) -> set[str]:
-    """Words of every string literal of a module (docstrings excluded): the keys, headers, tags, labels and
-    patterns its code compares raw text with."""
+    """Words of every string literal of a module: the keys, headers, tags, labels and patterns its code compares raw
+    text with. Docstrings and the text of f-strings are left out: they are prose and messages ("repeats an earlier
+    row with the same ..."), and protecting their words left texts made of them (a sample's deliberate duplicate)
+    the same in every copy."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {
+    skipped = {
         id(node.body[0].value)
         for node in ast.walk(tree)
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
@@ -150,9 +164,10 @@ def _literal_words(path: Path) -> set[str]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
+    skipped |= {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in ast.walk(node)}
     words: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped:
             words.update(w.casefold() for w in re.findall(_WORD, node.value))
     return words
 
@@ -208,11 +223,11 @@ def _header_like(line: str) -> bool:
 
 @dataclass
 class Vocabulary:
-    """Words by pool (length, ASCII or not, home file); a word's replacement in copy k is found by an affine
+    """Words by pool (length, script, home file); a word's replacement in copy k is found by an affine
     permutation of its pool."""
 
     index: dict[str, int] = field(default_factory=dict)  # lower-case word -> global index
-    pool_of: list[tuple[int, str, int]] = field(default_factory=list)  # per word: pool key
+    pool_of: list[tuple[int, int, int]] = field(default_factory=list)  # per word: (length, script, home)
     lowers: list[str] = field(default_factory=list)
     #: One language in every file: pools by length and script only, not by file (larger pools).
     single_home: bool = False
@@ -223,11 +238,12 @@ class Vocabulary:
         if word not in self.index:
             self.index[word] = len(self.lowers)
             self.lowers.append(word)
-            self.pool_of.append((len(word), word.isascii(), home))
+            self.pool_of.append((len(word), _script(word), home))
         return self.index[word]
 
-    def freeze(self) -> None:
+    def freeze(self, protected: frozenset[str] = frozenset()) -> None:
         """Order words by pool so that each pool is a contiguous range [start, start + size)."""
+        self._pad(protected)
         order = sorted(range(len(self.lowers)), key=lambda i: (self.pool_of[i], self.lowers[i]))
         self.position = np.empty(len(order), np.int64)
         self.position[order] = np.arange(len(order))
@@ -246,6 +262,59 @@ class Vocabulary:
         n = len(sorted_words)
         self.cased = np.array(sorted_words + [w.title() for w in sorted_words] + [w.upper() for w in sorted_words])
         self.n = n
+
+    def _pad(self, protected: frozenset[str]) -> None:
+        """Fill every pool up to POOL_MIN words (CHARACTER_POOL_MIN Han or Kana characters) with made-up ones.
+        A copy maps a word onto its pool, so a pool of a handful of words has only a handful of images: a text
+        made of such words (a small sample, one file per language) came out identical in many copies, and the
+        build rightly quarantined them as duplicates. A made-up word joins the first letters of one word of the
+        same script and file to the last letters of another, and a character is a neighbour of one in its
+        Unicode block: the letter sequences of the language stay, so the language check still passes."""
+        pools: dict[tuple[int, int, int], set[str]] = defaultdict(set)
+        donors: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for word, key in zip(self.lowers, self.pool_of, strict=True):
+            pools[key].add(word)
+            if len(word) > 1:
+                donors[key[1:]].append(word)
+        for key, members in sorted(pools.items()):
+            length = key[0]
+            wanted = POOL_MIN if length > 1 else CHARACTER_POOL_MIN
+            words = sorted(members) if length == 1 else donors[key[1:]]
+            rng = random.Random(f"pool {key}")
+            for _ in range(20 * max(0, wanted - len(members))):
+                if len(members) >= wanted:
+                    break
+                made = _made_word(rng, words, length)
+                if made and made not in members and made not in protected:
+                    members.add(made)
+                    self.lowers.append(made)
+                    self.pool_of.append(key)
+
+
+def _script(word: str) -> int:
+    """-1 for an ASCII word, the number of its block for a Han or Kana character (Kana mapped onto Han would make
+    Japanese text read as Chinese), else -2."""
+    if word.isascii():
+        return -1
+    if len(word) == 1:
+        for n, (low, high) in enumerate(_CJK_BLOCKS):
+            if low <= ord(word) <= high:
+                return n
+    return -2
+
+
+def _made_word(rng: random.Random, words: list[str], length: int) -> str | None:
+    """A word of `length` letters made of two of `words` (a character next to one of them), or None."""
+    if length == 1:
+        char = rng.choice(words)
+        made = chr(ord(char) + rng.randint(-64, 64))
+        return made if _script(made) == _script(char) and unicodedata.category(made) == "Lo" else None
+    head, tail = rng.choice(words), rng.choice(words)
+    cut = rng.randint(1, length - 1)
+    if len(head) < cut or len(tail) < length - cut:
+        return None
+    made = head[:cut] + tail[len(tail) - (length - cut) :]
+    return made if len(made.upper()) == length and len(made.title()) == length else None
 
 
 def _primes(low: int, high: int) -> list[int]:
@@ -318,7 +387,7 @@ class Templates:
         return len(self.pieces) - 1
 
     def freeze(self) -> None:
-        self.vocab.freeze()
+        self.vocab.freeze(self.protected)
         kind = np.array(self.kind, np.int8)
         words = np.array(self.word, np.int64)
         self._is_word = kind == 0
@@ -338,9 +407,13 @@ class Templates:
 
     def _prepare(self, copy: int) -> None:
         rng = random.Random(copy * 7919 + 13)
-        a, b = _PRIMES[rng.randrange(len(_PRIMES))], rng.randrange(1 << 30)
+        a = _PRIMES[rng.randrange(len(_PRIMES))]
+        # An offset of its own for every pool (one shared by all pools would let copies meet as soon as the
+        # multiplier and offset agree modulo the pool size, a few thousand combinations at most).
+        salt = np.uint64(rng.randrange(1 << 62))
+        offset = (mix64(self._start.astype(np.uint64) ^ salt) >> np.uint64(33)).astype(np.int64)
         local = self._pos - self._start
-        new = self._start + (a * local + b) % np.maximum(self._size, 1)
+        new = self._start + (a * local + offset) % np.maximum(self._size, 1)
         words = self.vocab.cased[self._case * self.vocab.n + new] if len(new) else new
         rendered = words.tolist()
         for i in self._other:

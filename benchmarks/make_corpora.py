@@ -55,6 +55,8 @@ from expand_sample import CONTENT_WORDS, FUNCTION_WORDS  # noqa: E402
 
 #: Bumped whenever a generator's output changes, so an older corpus is regenerated.
 VERSION = 8
+#: The same for expand_sample's rewordings alone (the dedicated corpora, the long ones to write, are kept).
+EXPAND_VERSION = 2
 META = ".meta"
 BATCH = 2_000
 
@@ -916,12 +918,16 @@ def generate(out: Path, scale: float, seed: int = 0, sources: list[str] | None =
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:
         raise SystemExit(f"unknown sources {unknown}; known: {', '.join(SOURCES)}")
-    params = {"scale": scale, "seed": seed, "version": VERSION}
+
+    def params_of(source_id: str) -> dict:
+        expanded = {} if source_id in DEDICATED else {"expand_version": EXPAND_VERSION}
+        return {"scale": scale, "seed": seed, "version": VERSION, **expanded}
+
     todo = []
     for source_id in wanted:
         meta = out / META / f"{source_id}.json"
         done = (out / source_id).is_dir() and meta.is_file()
-        if done and json.loads(meta.read_text()).get("params") == params:
+        if done and json.loads(meta.read_text()).get("params") == params_of(source_id):
             continue
         shutil.rmtree(out / source_id, ignore_errors=True)
         staging = out / META / f"{source_id}.partial"
@@ -941,7 +947,7 @@ def generate(out: Path, scale: float, seed: int = 0, sources: list[str] | None =
     for source_id, parts in results.items():
         staging = out / META / f"{source_id}.partial"
         entry = {
-            "params": params,
+            "params": params_of(source_id),
             "generator": "dedicated" if source_id in DEDICATED else "expand_sample",
             "records": sum(p["records"] for p in parts),
             "expected_records": sum(p["expected_records"] for p in parts),
@@ -953,12 +959,12 @@ def generate(out: Path, scale: float, seed: int = 0, sources: list[str] | None =
         }
         staging.replace(out / source_id)
         _atomic_bytes(out / META / f"{source_id}.json", json.dumps(entry, indent=2).encode())
-    manifest = {"params": params, "sources": {}}
+    manifest = {"params": {"scale": scale, "seed": seed, "version": VERSION}, "sources": {}}
     for source_id in sorted(SOURCES):
         meta = out / META / f"{source_id}.json"
         if meta.is_file() and (out / source_id).is_dir():
             entry = json.loads(meta.read_text())
-            if entry["params"] == params:
+            if entry["params"] == params_of(source_id):
                 manifest["sources"][source_id] = {k: v for k, v in entry.items() if k != "params"}
     _atomic_bytes(out / "corpora.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest

@@ -110,3 +110,36 @@ def test_a_generated_corpus_is_kept_for_the_same_parameters(tmp_path: Path) -> N
     assert marker.exists(), "same scale and seed: the corpus is reused"
     make_corpora.generate(tmp_path, 0.0003, seed=1, sources=["medmcqa"], jobs=1)
     assert not marker.exists(), "another scale: the corpus is written again"
+
+
+@pytest.mark.parametrize(("source_id", "copies"), [("litcovid", 700), ("clinical_trials_gov", 400)])
+def test_many_copies_of_a_tiny_sample_still_differ(source_id: str, copies: int, tmp_path: Path) -> None:
+    """Copies of a sample of a few records, some made almost entirely of words the format protects, pass the
+    quality stage: too few images per word made whole copies equal, and the build refused them as duplicates."""
+    from expand_sample import expand
+
+    expand(source_id, tmp_path / "raw", copies)
+    sample = _build(ROOT / "data" / "samples" / source_id, source_id, tmp_path / "sample")
+    report = _build(tmp_path / "raw", source_id, tmp_path / "out")
+    assert report.status == "built"
+    duplicates = sum(n for reason, n in report.quarantined.items() if "duplicate" in reason or "same input" in reason)
+    assert duplicates <= 0.12 * (report.total + sum(report.quarantined.values())), report.quarantined
+    assert report.total >= 0.85 * copies * sample.total
+
+
+def test_a_copy_keeps_kana_as_kana() -> None:
+    """Han and Kana characters are pooled apart: Kana replaced by Han made Japanese text read as Chinese."""
+    from expand_sample import Templates
+
+    templates = Templates(frozenset(), [])
+    original = "きゅうせいちゅうすいえんの痛み"
+    handle = templates.add(original, 0)
+    templates.freeze()
+
+    def kana(c: str) -> bool:
+        return "\u3040" <= c <= "\u30ff"
+
+    texts = {templates.render(handle, copy) for copy in range(1, 30)}
+    assert len(texts) == 29
+    for text in texts:
+        assert [kana(c) for c in text] == [kana(c) for c in original], text
