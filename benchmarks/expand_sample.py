@@ -12,8 +12,8 @@ files, one file's ids are another's keys), so copy k applies ONE mapping to ever
   made of the halves of two of its file's words, so that copies of a small sample still differ). Same length
   keeps every character offset valid; equal words stay equal. Words the format or the converter rely on are
   never replaced: JSON keys, XML tag and attribute names, CSV headers, OBO tags, file-path words, the task
-  labels, and every word in a string literal of the converter module and of the pipeline's shared reader
-  modules.
+  labels, and every word in a string literal (not a docstring, not the text of an f-string message) of the
+  converter module and of the pipeline's shared reader modules.
 - runs of 6+ digits (PMIDs, note ids, stay ids) become another number of the same width (x + k * S mod 10**n),
   in file names too, so ids stay unique and cross-references stay consistent;
 - files named by a document id (an id in the name, or one of 5+ same-extension siblings) are written once per

@@ -918,10 +918,10 @@ def generate(out: Path, scale: float, seed: int = 0, sources: list[str] | None =
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:
         raise SystemExit(f"unknown sources {unknown}; known: {', '.join(SOURCES)}")
+    params = {"scale": scale, "seed": seed, "version": VERSION}
 
     def params_of(source_id: str) -> dict:
-        expanded = {} if source_id in DEDICATED else {"expand_version": EXPAND_VERSION}
-        return {"scale": scale, "seed": seed, "version": VERSION, **expanded}
+        return params if source_id in DEDICATED else params | {"expand_version": EXPAND_VERSION}
 
     todo = []
     for source_id in wanted:
@@ -959,7 +959,7 @@ def generate(out: Path, scale: float, seed: int = 0, sources: list[str] | None =
         }
         staging.replace(out / source_id)
         _atomic_bytes(out / META / f"{source_id}.json", json.dumps(entry, indent=2).encode())
-    manifest = {"params": {"scale": scale, "seed": seed, "version": VERSION}, "sources": {}}
+    manifest = {"params": params, "sources": {}}
     for source_id in sorted(SOURCES):
         meta = out / META / f"{source_id}.json"
         if meta.is_file() and (out / source_id).is_dir():
