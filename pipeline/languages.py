@@ -337,6 +337,7 @@ class LanguageAudit:
         self._sampled: Counter[tuple[str, str]] = Counter()
         self._declared: dict[tuple[str, str], str] = {}
         self._measured: dict[str, dict[str, Counter[str]]] = {}
+        self._last: tuple[str | None, int, str, float] = (None, 0, UNDETERMINED, 0.0)
 
     def _samples(self, position: int) -> bool:
         return position < self.sample_first or (position - self.sample_first) % self.sample_every == 0
@@ -354,11 +355,10 @@ class LanguageAudit:
         if self._declared.setdefault(key, declared) != declared:
             raise ValueError(f"{task_id} {field}: declared {self._declared[key]} and then {declared}")
         counts = self._measured.setdefault(task_id, {}).setdefault(field, Counter())
-        cleaned, letters = prepare(text)
+        letters, found, probability = self._judge(text)
         if letters < MIN_JUDGED_LETTERS:
             counts[UNDETERMINED] += 1
             return None
-        found, probability = self._identify(cleaned)
         if found == UNDETERMINED or probability < MIN_CONFIDENCE:
             counts[UNDETERMINED] += 1
             return None
@@ -372,6 +372,15 @@ class LanguageAudit:
             name, by = LANGUAGE_NAMES.get(found, found), self.identifier_name
             return f"identified as {name} ({found}, p={probability:.2f} by {by}), task declares {declared}"
         return None
+
+    def _judge(self, text: str) -> tuple[int, str, float]:
+        """(letters, language, probability) of `text`, kept for the last text: the records a converter makes of
+        one raw record often share their input (a report's modality and anatomy instances, both sampled)."""
+        if text is not self._last[0]:
+            cleaned, letters = prepare(text)
+            found, probability = self._identify(cleaned) if letters >= MIN_JUDGED_LETTERS else (UNDETERMINED, 0.0)
+            self._last = (text, letters, found, probability)
+        return self._last[1:]
 
     def disagreements(self) -> dict[str, str]:
         """task_id -> why, for each task a field of which is mostly (more than half of its determined sampled

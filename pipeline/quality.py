@@ -27,7 +27,7 @@ import yaml
 
 from pipeline.hashtable import Strings, Table64
 from pipeline.model import Record, Task
-from pipeline.validation import Bounds, Rules, Violation, check, fold
+from pipeline.validation import Bounds, Rules, Violation, check, fold, normalise
 
 if TYPE_CHECKING:
     from pipeline.neardup import Sketch
@@ -84,8 +84,21 @@ class QualityConfig:
         return cls(rules=rules, **{k: v for k, v in data.items() if k in known})
 
 
-def _hash(*parts: str) -> int:
-    return int.from_bytes(hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest())
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _pair(in_hash: int, out_hash: int) -> int:
+    """The hash of an (input, output) pair from the two texts' hashes, instead of hashing the (often long)
+    input again with the output: a multiply and splitmix64's finaliser on Python ints. Not symmetric, so
+    (a, b) and (b, a) are different pairs."""
+    x = (in_hash * 0x9E3779B97F4A7C15 + out_hash) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
 
 
 @dataclass
@@ -119,6 +132,9 @@ class QualityStage:
         self._task_numbers = {task_id: n for n, task_id in enumerate(tasks)}
         self._across = Table64(np.uint16)  # hash(input, output) -> number of the first task that had the pair
         self._short_outputs = Table64(np.uint64)  # hash(record id) -> output hash, short outputs only
+        # The last input seen, normalised and folded: a converter's records of one raw record often share it
+        # (a radiology report's modality and anatomy instances), so it is normalised and hashed once.
+        self._last_flat: tuple[str | None, str] = (None, "")
         self._last_input: tuple[str | None, str, int] = (None, "", 0)
         self._output_hash: tuple[Record | None, int] = (None, 0)
         self._audit = self._near = None
@@ -143,7 +159,10 @@ class QualityStage:
     def validate(self, record: Record) -> Violation | None:
         """Record-level rules and the language check; call before the schema check."""
         task = self.tasks[record.task_id]
-        return self._count(record, check(record, task, self.config.rules) or self._language(record, task))
+        if record.input is not self._last_flat[0]:
+            self._last_flat = (record.input, normalise(record.input))
+        verdict = check(record, task, self.config.rules, self._last_flat[1]) or self._language(record, task)
+        return self._count(record, verdict)
 
     def deduplicate(self, record: Record, split: str | None = None) -> Violation | Merge | None:
         """Exact and near duplicates; a record that passes is accepted (counted for the task checks),
@@ -188,7 +207,7 @@ class QualityStage:
         task_id, folded_out = record.task_id, fold(record.output)
         folded_in, in_hash = self._folded_input(record.input)
         out_hash = _hash(folded_out)
-        pair = _hash(folded_in, folded_out)
+        pair = _pair(in_hash, out_hash)
         # Test and non-test records are de-duplicated apart (see the module docstring).
         part = f"{task_id}\x00test" if split == "test" else task_id
         if pair in self._pairs[part]:
@@ -203,7 +222,7 @@ class QualityStage:
             else:
                 sketch = self._near.sketch_many([(record.input, record.output)])[0]
             earlier = self._near.check_sketch(part, record.id, sketch)
-            short = len(folded_out.split()) < SHORT_OUTPUT_WORDS
+            short = folded_out.count(" ") < SHORT_OUTPUT_WORDS - 1  # (folded text: words joined by one space)
             # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
             # different instance (another hypothesis of one premise, another question on one passage): it is a
             # near duplicate only when the outputs are the same too.

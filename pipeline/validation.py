@@ -63,11 +63,12 @@ def normalise(text: str) -> str:
     return _INVISIBLE.sub(" ", text).strip()
 
 
-def check(record: Record, task: Task, rules: Rules) -> Violation | None:
-    """The first rule the record breaks, or None."""
+def check(record: Record, task: Task, rules: Rules, flat_input: str | None = None) -> Violation | None:
+    """The first rule the record breaks, or None. `flat_input`: `normalise(record.input)` when the caller
+    has it already (the records a converter makes of one raw record often share their input)."""
     closed_answer = bool(task.labels) and task.allows(record.output)  # e.g. HoC's label "None" is an answer
     for name, text in (("input", record.input), ("output", record.output)):
-        flat = normalise(text)
+        flat = flat_input if name == "input" and flat_input is not None else normalise(text)
         if not flat:
             return Violation("empty", f"{name} is empty after whitespace normalisation", text[:200])
         if flat.casefold() in MISSING_SPELLINGS and not (name == "output" and closed_answer):

@@ -193,6 +193,23 @@ def test_french_text_in_english_task_is_quarantined(identifier: str) -> None:
     assert audit.measured() == {"qa": {"output": {"en": 2 * len(ENGLISH), "fr": 1}}}
 
 
+def test_a_text_shared_by_tasks_is_identified_once_and_counted_for_each() -> None:
+    calls: list[str] = []
+    audit = LanguageAudit()
+    identify = audit._identify
+    audit._identify = lambda text: calls.append(text) or identify(text)
+    for english, french in zip(ENGLISH, FRENCH, strict=True):  # one raw record, three tasks, the input shared
+        for task in ("modality", "anatomy"):
+            audit.observe(task, "input", english, "English")
+        audit.observe("translation", "input", french, "French")
+    assert len(calls) == 2 * len(ENGLISH)  # the second task's observation reuses the first's identification
+    assert audit.measured() == {
+        "modality": {"input": {"en": len(ENGLISH)}},
+        "anatomy": {"input": {"en": len(ENGLISH)}},
+        "translation": {"input": {"fr": len(FRENCH)}},
+    }
+
+
 @pytest.mark.parametrize("identifier", ["py3langid", "langdetect"])
 def test_task_mostly_in_another_language_fails(identifier: str) -> None:
     audit = LanguageAudit(identifier=identifier)

@@ -207,3 +207,23 @@ def test_verdicts_are_the_same_whether_a_batch_is_prepared_or_each_record_is_ske
     assert any("near-duplicate" in v for v in alone) and any("exact-duplicate" in v for v in alone)
     assert verdicts(7) == alone
     assert verdicts(512) == alone
+
+
+def test_records_sharing_one_input_are_each_judged_on_their_own_output() -> None:
+    """The stage keeps the last input normalised and hashed (a converter's records of one raw record share it):
+    the records after the first must still be judged on their own outputs, and a swapped (output, input) pair
+    is another instance, not a duplicate."""
+    from pipeline.quality import QualityStage
+
+    tasks = {t.id: t for t in make(lambda files: iter(()), TASKS, "pubmedqa").tasks}
+    stage = QualityStage(QualityConfig(near_duplicates=False), tasks)
+    shared = LONG
+    verdicts = [
+        stage.check(Record(FREE, key, shared, output, "in.txt", key), "train")
+        for key, output in (("a", "Inferior STEMI."), ("b", "nan"), ("c", "<b>STEMI</b>"), ("d", "Inferior STEMI."))
+    ]
+    assert verdicts[0] is None
+    assert [v.rule for v in verdicts[1:]] == ["placeholder", "markup", "exact-duplicate"]
+    assert stage.check(Record(FREE, "e", "   ", "Inferior STEMI.", "in.txt", "e"), "train").rule == "empty"
+    assert stage.check(Record(FREE, "swapped", "Inferior STEMI.", shared, "in.txt", "s"), "train") is None
+    assert stage.check(Record(FREE, "f", shared, "Anterior STEMI.", "in.txt", "f"), "train") is None
