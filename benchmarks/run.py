@@ -49,6 +49,8 @@ sys.path.insert(0, str(BENCH))
 
 DEFAULT_PER_SOURCE = ("mimic_iv", "ddxplus", "pubmedqa", "medmcqa", "pmc_patients", "mimic4ed")
 PIECES = ("extract", "build", "all", "naive")
+#: MedS-Ins's size, for the whole build's projected time (the target: under 10 minutes).
+TARGET_INSTANCES = 5_000_000
 STAGES = (
     "extract",
     "fingerprint",
@@ -447,6 +449,17 @@ def markdown(results: dict) -> str:
                         f"| {source_id} | {name} | {r['seconds']:,.2f} | {_rate(rows, r['seconds']) if rows else '-'} "
                         f"| {instances if instances is not None else '-'} | {r['peak_rss_mb']:,.0f} | {ratio} |"
                     )
+        naive = scale_result["naive"]
+        builds = {src: e["ours_build"] for src, e in naive.items() if "stages" in e.get("ours_build", {})}
+        if builds:
+            lines += ["", "Stages of our `build` of that input (seconds):", ""]
+            lines += ["| corpus | " + " | ".join(STAGES) + " | total | build / extract |"]
+            lines += ["|---" * (len(STAGES) + 3) + "|"]
+            for source_id, b in builds.items():
+                e = scale_result["naive"][source_id].get("ours_extract", {})
+                ratio = f"{b['seconds'] / e['seconds']:.1f}x" if e.get("seconds") else "-"
+                cells = " | ".join(f"{b['stages'][s]:,.1f}" for s in STAGES)
+                lines.append(f"| {source_id} | {cells} | {b['seconds']:,.1f} | {ratio} |")
     loads = [
         r["load_before"]
         for s in results["scales"]
@@ -456,6 +469,14 @@ def markdown(results: dict) -> str:
     ]
     if loads:
         lines += ["", f"1-minute load average when each piece started: {min(loads):.1f} to {max(loads):.1f}."]
+    if results.get("all_per_instance"):
+        f = results["all_per_instance"]
+        lines += [
+            "",
+            f"Whole build against instances: {f['slope'] * 1e6:,.1f} us per instance + {f['intercept']:,.1f} s "
+            f"(R^2 {f['r2']:.4f}); {TARGET_INSTANCES:,} instances (MedS-Ins) -> **{f['seconds_for_target'] / 60:,.1f} "
+            "min** by this line.",
+        ]
     if results.get("fits"):
         lines += ["", "### Growth over the scales\n", "| piece | slope (us per raw record) | intercept s | R^2 |"]
         lines += ["|---|---|---|---|"]
@@ -482,6 +503,9 @@ def growth(results: dict) -> None:
         ]
         if s.get("all") and "error" not in s["all"]:
             measured.append(("all", sum(c["records"] for c in corpora.values()), s["all"]))
+        for src, entry in s.get("naive", {}).items():
+            rows = entry.get("lean", {}).get("records")  # raw rows read (MIMIC-IV: the radiology reports only)
+            measured += [(f"naive {src} {name}", rows, r) for name, r in entry.items() if rows]
         for name, records, r in measured:
             if "error" in r:
                 continue
@@ -491,6 +515,9 @@ def growth(results: dict) -> None:
             )
     results["fits"] = {name: f for name, points in series.items() if (f := fit(points))}
     results["rss"] = rss
+    whole = [(s["all"]["instances"], s["all"]["seconds"]) for s in scales if s.get("all") and "error" not in s["all"]]
+    if (f := fit(whole)) is not None:
+        results["all_per_instance"] = f | {"seconds_for_target": f["intercept"] + f["slope"] * TARGET_INSTANCES}
 
 
 def main() -> None:
@@ -510,7 +537,16 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=Path("benchmark-results.json"))
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    parser.add_argument("--from-json", type=Path, help="measure nothing: print the tables of this earlier --json file")
     args = parser.parse_args()
+    if args.from_json:
+        results = json.loads(args.from_json.read_text(encoding="utf-8"))
+        growth(results)
+        text = markdown(results)
+        print(text)
+        if args.markdown:
+            _write(args.markdown, text)
+        return
     args.pieces = [p for p in PIECES if p not in args.skip]
     args.root.mkdir(parents=True, exist_ok=True)
     results = {

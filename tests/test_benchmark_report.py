@@ -1,0 +1,79 @@
+"""The benchmark's report (benchmarks/run.py): the fits that show linear growth, the projection to MedS-Ins's
+size and the tables, computed from measured figures; re-printable from the JSON without measuring again."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import run  # noqa: E402
+
+STAGES = dict.fromkeys(run.STAGES, 1.0)
+
+
+def scale(factor: float) -> dict:
+    """Figures of one scale: everything proportional to `factor`, plus 5 s of fixed cost for the whole build."""
+    piece = {"peak_rss_mb": 100 * factor, "peak_tree_rss_mb": 150 * factor, "load_before": 0.5}
+    return {
+        "scale": factor,
+        "corpora": {"mimic_iv": {"records": int(1e6 * factor), "raw_bytes": int(2e9 * factor)}},
+        "per_source": {},
+        "all": piece
+        | {
+            "seconds": 5 + 2e-4 * 3e6 * factor,
+            "instances": int(3e6 * factor),
+            "build_sources_seconds": 4 + 2e-4 * 3e6 * factor,
+            "finish_seconds": 1.0,
+            "decontaminated": 0,
+            "failed": {},
+        },
+        "naive": {
+            "mimic_iv": {
+                "ours_extract": piece | {"seconds": 10 * factor, "records": int(2e6 * factor)},
+                "ours_build": piece | {"seconds": 40 * factor, "instances": int(2e6 * factor), "stages": STAGES},
+                "lean": piece | {"seconds": 12 * factor, "records": int(8e5 * factor)},
+            }
+        },
+    }
+
+
+@pytest.fixture
+def results() -> dict:
+    found = {"workers": 2, "scales": [scale(0.1), scale(0.3), scale(1.0)]}
+    run.growth(found)
+    return found
+
+
+def test_fits_recover_the_slopes_and_project_the_target(results: dict) -> None:
+    whole = results["all_per_instance"]
+    assert whole["slope"] == pytest.approx(2e-4) and whole["intercept"] == pytest.approx(5.0)
+    assert whole["r2"] == pytest.approx(1.0)
+    assert whole["seconds_for_target"] == pytest.approx(5 + 2e-4 * run.TARGET_INSTANCES)
+    # Naive pieces are fitted against the raw rows they read: 40 s per 800,000 rows at scale 1.
+    assert results["fits"]["naive mimic_iv ours_build"]["slope"] == pytest.approx(40 / 8e5)
+    assert results["rss"]["naive mimic_iv lean"] == [pytest.approx(10), pytest.approx(30), pytest.approx(100)]
+
+
+def test_tables_show_the_stages_the_ratio_and_the_projection(results: dict) -> None:
+    text = run.markdown(results)
+    assert "Stages of our `build` of that input" in text
+    assert "| mimic_iv | " + " | ".join(["1.0"] * len(run.STAGES)) + " | 40.0 | 4.0x |" in text  # at scale 1
+    assert f"{run.TARGET_INSTANCES:,} instances (MedS-Ins) -> **{(5 + 1000) / 60:,.1f} min**" in text
+    assert "| naive mimic_iv ours_build | 50.0 |" in text  # us per raw row
+
+
+def test_tables_are_printed_again_from_the_json(results: dict, tmp_path: Path) -> None:
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps({k: v for k, v in results.items() if k in ("workers", "scales")}))
+    out = tmp_path / "tables.md"
+    command = [sys.executable, str(BENCH / "run.py"), "--from-json", str(saved), "--markdown", str(out)]
+    printed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert out.read_text() == run.markdown(results)
+    assert printed == out.read_text() + "\n"
