@@ -235,11 +235,19 @@ class _Rows:
         self.chunks[c][i] = row
         self.n += 1
 
-    def get(self, n: int, column: int) -> int:
-        return int(self.chunks[n >> _CHUNK_BITS][n & (_CHUNK - 1), column])
-
     def take(self, rows: list[int]) -> np.ndarray:
-        return np.stack([self.chunks[n >> _CHUNK_BITS][n & (_CHUNK - 1)] for n in rows])
+        """The rows numbered `rows` (ascending), gathered a chunk at a time: templated records have hundreds
+        of candidates, and stacking them row by row cost more than everything else in the index."""
+        first, last = rows[0] >> _CHUNK_BITS, rows[-1] >> _CHUNK_BITS
+        if first == last:
+            return self.chunks[first][[n & (_CHUNK - 1) for n in rows]]
+        index = np.array(rows, np.int64)
+        chunk, offset = index >> _CHUNK_BITS, index & (_CHUNK - 1)
+        out = np.empty((index.size, self.width), self.dtype)
+        bounds = np.searchsorted(chunk, np.arange(first, last + 2))
+        for c, (start, end) in enumerate(itertools.pairwise(bounds.tolist()), first):
+            out[start:end] = self.chunks[c][offset[start:end]]
+        return out
 
     @property
     def nbytes(self) -> int:
@@ -253,7 +261,9 @@ class _TaskIndex:
         self.prefix = f"{task_id}:"
         self.signatures = _Rows(num_perm, np.uint8)
         self.parts = _Rows(QUARTERS + 1, np.uint32)  # token count, then the hash of each quarter of the tokens
-        self.links = _Rows(b, np.int32)  # per record and band: the previous record of the same bucket, or -1
+        # Per band, per record: the previous record of the same bucket, or -1. One array per band, read as Python
+        # ints: walking the chains of templated records (hundreds of steps a record) through numpy cost ~1 us a step.
+        self.links = [array("i") for _ in range(b)]
         self.keys = np.zeros(1024, np.uint32)  # 0: empty slot
         self.heads = np.zeros(1024, np.int32)
         self._views()
@@ -285,14 +295,16 @@ class _TaskIndex:
                 pos = (pos + 1) & mask
             if found == 0:
                 continue
-            n, walked = hv[pos], 0
+            n, walked, chain = hv[pos], 0, self.links[band]
             while n >= 0 and walked < MAX_CHAIN:
                 candidates.add(n)
-                n, walked = self.links.get(n, band), walked + 1
+                n, walked = chain[n], walked + 1
         if not candidates:
             return None
         ordered = sorted(candidates)
-        agree = np.count_nonzero(self.signatures.take(ordered) == signature, axis=1)
+        agree = (self.signatures.take(ordered) == signature).sum(axis=1)
+        if agree.max() < min(need, edit_need):  # the usual answer, settled without the parts (fewer numpy calls)
+            return None
         theirs = self.parts.take(ordered)
         edited = (theirs[:, 0] == parts[0]) & (np.count_nonzero(theirs[:, 1:] == parts[1:], axis=1) >= QUARTERS - 1)
         hits = np.flatnonzero((agree >= need) | (edited & (agree >= edit_need)))
@@ -316,7 +328,8 @@ class _TaskIndex:
             hv[pos] = n
         self.signatures.append(signature)
         self.parts.append(parts)
-        self.links.append(links)
+        for chain, link in zip(self.links, links, strict=True):
+            chain.append(link)
         rest = record_id[len(self.prefix) :]
         stored = rest if record_id.startswith(self.prefix) and not rest.startswith("\0") else f"\0{record_id}"
         self.ids += stored.encode("utf-8")
@@ -352,7 +365,7 @@ class _TaskIndex:
         return (
             self.signatures.nbytes
             + self.parts.nbytes
-            + self.links.nbytes
+            + sum(chain.itemsize * len(chain) for chain in self.links)
             + tables
             + len(self.ids)
             + self.id_ends.itemsize * len(self.id_ends)

@@ -183,6 +183,28 @@ def test_table_keeps_every_key_through_growth_and_wrap_around():
         assert index.find([key], signatures[i], 8, parts + i, 8) == i
 
 
+def test_candidates_across_chunks_and_long_chains_are_verified():
+    """Rows are kept in chunks of 65,536: a record whose candidates lie in several chunks is compared with each
+    of them, and a hot bucket (every record shares it) is walked newest first, MAX_CHAIN records at most."""
+    from pipeline.neardup import _CHUNK, MAX_CHAIN, _Rows
+
+    rows = _Rows(3, np.uint16)
+    for n in range(_CHUNK + 10):
+        rows.append(np.array([n % 65536, n // 7 % 65536, 1], np.uint16))
+    picked = [0, 5, _CHUNK - 1, _CHUNK, _CHUNK + 9]
+    expected = np.array([[n % 65536, n // 7 % 65536, 1] for n in picked], np.uint16)
+    assert np.array_equal(rows.take(picked), expected) and np.array_equal(rows.take(picked[:2]), expected[:2])
+
+    index = _TaskIndex("t", 2, 8)
+    parts = np.zeros(5, np.uint32)
+    signatures = np.repeat(np.arange(100, dtype=np.uint8)[:, None], 8, axis=1)  # no two agree anywhere
+    for i in range(100):
+        index.add(f"t:{i}", [7, 1000 + i], signatures[i], parts + i)  # band 0: one hot bucket
+    assert index.find([7, 5], signatures[99 - MAX_CHAIN + 1], 8, parts + 1, 8) == 99 - MAX_CHAIN + 1
+    assert index.find([7, 5], signatures[99 - MAX_CHAIN], 8, parts + 1, 8) is None  # past the chain's walk
+    assert index.find([3, 1000 + 10], signatures[10], 8, parts + 1, 8) == 10  # reached through its other band
+
+
 _RUN = """
 import json, random, sys
 sys.path.insert(0, {root!r})
