@@ -117,6 +117,7 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     CRITICAL: ("outcome_critical", HISTORY + TRIAGE_VITALS + TRIAGE + CHIEF_COMPLAINTS + COMORBIDITIES),
     REVISIT: ("outcome_ed_revisit_3d", HISTORY + TRIAGE + CHIEF_COMPLAINTS + COMORBIDITIES + ED_COURSE),
 }
+PREDICTORS = tuple(dict.fromkeys(c for _, names in VARIABLES.values() for c in names))
 NEEDED = (
     "subject_id",
     "stay_id",
@@ -139,8 +140,10 @@ def value_text(raw: str) -> str:
     return f"{number:.2f}".rstrip("0").rstrip(".") if number != int(number) else str(int(number))
 
 
-def render(row: dict[str, str], names: tuple[str, ...]) -> str:
-    return forms.attributes((name, value_text(row[name])) for name in names)
+def render(values: dict[str, str], names: tuple[str, ...]) -> str:
+    """The input of a task: its predictors' `name: value` lines, from the stay's values (shown once, used by
+    the three tasks)."""
+    return forms.attributes((name, values[name]) for name in names)
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
@@ -176,6 +179,7 @@ def _stay(row: dict[str, str], name: str, locator: str, split: str | None) -> It
         yield Rejection(outside, name, locator, value=f"age={row['age']!r}, triage_acuity={row['triage_acuity']!r}")
         return
     group = row["subject_id"].strip() or None
+    values = {name: value_text(row[name]) for name in PREDICTORS}
     for task, (outcome, names) in VARIABLES.items():
         if task == REVISIT and row["outcome_hospitalization"].strip() != "False":
             if row["outcome_hospitalization"].strip() == "True":
@@ -188,7 +192,8 @@ def _stay(row: dict[str, str], name: str, locator: str, split: str | None) -> It
         except forms.FormError as error:
             yield Rejection(str(error), name, locator, task, f"{outcome}={row[outcome]!r}")
             continue
-        yield Record(task, row["stay_id"].strip(), render(row, names), output, name, locator, split=split, group=group)
+        text = render(values, names)
+        yield Record(task, row["stay_id"].strip(), text, output, name, locator, split=split, group=group)
 
 
 def _outside_cohort(row: dict[str, str]) -> str | None:
