@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 _MAX_LOAD = 0.5
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_M1_INT, _M2_INT = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_M1, _M2 = np.uint64(_M1_INT), np.uint64(_M2_INT)
+_MASK64 = (1 << 64) - 1
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -26,6 +28,13 @@ def mix64(x: np.ndarray) -> np.ndarray:
     x ^= x >> np.uint64(27)
     x *= _M2
     return x ^ (x >> np.uint64(31))
+
+
+def mix64_int(x: int) -> int:
+    """`mix64` of one Python int below 2**64, without numpy (a numpy scalar operation costs ~1 us)."""
+    x = ((x ^ (x >> 30)) * _M1_INT) & _MASK64
+    x = ((x ^ (x >> 27)) * _M2_INT) & _MASK64
+    return x ^ (x >> 31)
 
 
 class Table64:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
-from pipeline.hashtable import Strings, Table64
+from pipeline.hashtable import Strings, Table64, mix64_int
 from pipeline.model import Record, Task
 from pipeline.validation import Bounds, Rules, Violation, check, fold, normalise
 
@@ -88,17 +88,10 @@ def _hash(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
 
 
-_MASK64 = (1 << 64) - 1
-
-
 def _pair(in_hash: int, out_hash: int) -> int:
     """The hash of an (input, output) pair from the two texts' hashes, instead of hashing the (often long)
-    input again with the output: a multiply and splitmix64's finaliser on Python ints. Not symmetric, so
-    (a, b) and (b, a) are different pairs."""
-    x = (in_hash * 0x9E3779B97F4A7C15 + out_hash) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return x ^ (x >> 31)
+    input again with the output. Not symmetric: (a, b) and (b, a) are different pairs."""
+    return mix64_int((in_hash * 0x9E3779B97F4A7C15 + out_hash) & 0xFFFFFFFFFFFFFFFF)
 
 
 @dataclass

@@ -40,3 +40,11 @@ def test_strings_round_trip() -> None:
     indexes = [store.append(t) for t in texts]
     assert indexes == list(range(3000))
     assert [store[i] for i in indexes] == texts
+
+
+def test_the_scalar_finaliser_matches_the_vectorised_one() -> None:
+    from pipeline.hashtable import mix64, mix64_int
+
+    values = [0, 1, 2**32 - 1, 2**63, 2**64 - 1, *np.random.default_rng(3).integers(0, 2**63, 100).tolist()]
+    assert [mix64_int(v) for v in values] == mix64(np.array(values, np.uint64)).tolist()
+    assert len({mix64_int(v) for v in values}) == len(set(values))
