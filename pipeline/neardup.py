@@ -56,14 +56,15 @@ planted copies of an earlier record with one word changed; 2-core machine):
 | 100,000 | 0.8, 64 | 3,952 | 159 MB | 328 | 0.938 | 0.980 (0.980) |
 | 100,000 | 0.8, 128 | 3,844 | 225 MB | 597 | 0.9985 | 0.995 (0.995) |
 
-Memory: the index holds per kept record a 64 B signature, 36 B of chain links, 9 table slots of 8 B at a load
-of 0.35-0.7 and the record id without its `task_id:` prefix: about 260-300 B, so 1.3-1.5 GB for 5 million
-records; the RSS grew by 550 B per record at 1 million (table doubling and interpreter overhead included),
-2.7 GB for 5 million. datasketch's own `MinHashLSH` (dict storage: a Python set per bucket, a bytes key per
-band) with the same bands grew by 3,200-3,400 B per record, 16 GB for 5 million, and keeps no signature to
-verify candidates with (at its default bands for 0.9, b=3 and r=21, about 1,100 B, but only 29 % of the pairs
-at Jaccard 0.9 become candidates); hence only the MinHash comes from datasketch. Time goes mostly into
-datasketch's SHA-1 of each shingle.
+Memory: the index holds per kept record a 64 B signature, 20 B of length and quarter hashes, 52 B of chain links and
+13 table slots of 8 B (9 bands, 4 quarters) at a load of 0.35-0.7, and the record id without its `task_id:` prefix:
+about 300-450 B (the figures below were measured with 9 slots, before the quarters: 260-300 B, so 1.3-1.5 GB for 5
+million records); the RSS grew by 550 B per record at 1 million (table doubling and interpreter overhead included),
+2.7 GB for 5 million. datasketch's own `MinHashLSH` (dict storage: a Python set per bucket, a bytes key per band)
+with the same bands grew by 3,200-3,400 B per record, 16 GB for 5 million, and keeps no signature to verify
+candidates with (at its default bands for 0.9, b=3 and r=21, about 1,100 B, but only 29 % of the pairs at Jaccard
+0.9 become candidates); hence only the MinHash comes from datasketch. Time goes mostly into datasketch's SHA-1 of
+each shingle.
 
 What the figures mean: a planted pair is missed when its estimated similarity falls under the threshold (at
 0.9 none was missed for want of a shared band). With 64 permutations the estimate has a standard deviation
