@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from json.encoder import encode_basestring, encode_basestring_ascii
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -36,6 +37,12 @@ def header(source: Source, task: Task, definitions: list[str]) -> dict:
     }
 
 
+def _string(text: str) -> str:
+    """A JSON string as json.dumps(ensure_ascii=False) writes it; the ASCII encoder (faster) for ASCII text, which
+    differs only in writing DEL (U+007F) escaped: the same string once parsed."""
+    return encode_basestring_ascii(text) if text.isascii() else encode_basestring(text)
+
+
 def write(path: Path, head: dict, shards: Iterable[Path]) -> int:
     """Write the task file with Instances last (so readers can stream the header first)."""
     count = 0
@@ -47,10 +54,15 @@ def write(path: Path, head: dict, shards: Iterable[Path]) -> int:
         for shard in shards:
             columns = ["id", "input", "outputs", "split"]
             for batch in pq.ParquetFile(shard).iter_batches(batch_size=BATCH_ROWS, columns=columns):
-                for row in batch.to_pylist():
-                    instance = {"id": row["id"], "input": row["input"], "output": row["outputs"]}
-                    instance["split"] = row["split"]
-                    out.write(("\n    " if count == 0 else ",\n    ") + json.dumps(instance, ensure_ascii=False))
-                    count += 1
+                # Each instance as json.dumps(ensure_ascii=False) writes it, from the columns: no dict per row.
+                ids, inputs, outputs, splits = (batch.column(c).to_pylist() for c in columns)
+                for n, (key, text, answers, split) in enumerate(zip(ids, inputs, outputs, splits, strict=True)):
+                    answers = ", ".join(map(_string, answers))
+                    out.write(
+                        ("\n    " if count + n == 0 else ",\n    ")
+                        + f'{{"id": {_string(key)}, "input": {_string(text)}, "output": [{answers}], '
+                        + f'"split": {_string(split)}}}'
+                    )
+                count += len(ids)
         out.write("\n  ]\n}\n" if count else "]\n}\n")
     return count
