@@ -456,7 +456,7 @@ def markdown(results: dict) -> str:
             lines += ["| corpus | " + " | ".join(STAGES) + " | total | build / extract |"]
             lines += ["|---" * (len(STAGES) + 3) + "|"]
             for source_id, b in builds.items():
-                e = scale_result["naive"][source_id].get("ours_extract", {})
+                e = naive[source_id].get("ours_extract", {})
                 ratio = f"{b['seconds'] / e['seconds']:.1f}x" if e.get("seconds") else "-"
                 cells = " | ".join(f"{b['stages'][s]:,.1f}" for s in STAGES)
                 lines.append(f"| {source_id} | {cells} | {b['seconds']:,.1f} | {ratio} |")
@@ -542,10 +542,7 @@ def main() -> None:
     if args.from_json:
         results = json.loads(args.from_json.read_text(encoding="utf-8"))
         growth(results)
-        text = markdown(results)
-        print(text)
-        if args.markdown:
-            _write(args.markdown, text)
+        _print_tables(results, args.markdown)
         return
     args.pieces = [p for p in PIECES if p not in args.skip]
     args.root.mkdir(parents=True, exist_ok=True)
@@ -564,10 +561,14 @@ def main() -> None:
         results["scales"].append(run_scale(scale, args))
         growth(results)
         _write(args.json, json.dumps(results, indent=2))  # after each scale: a long run keeps what it measured
+    _print_tables(results, args.markdown)
+
+
+def _print_tables(results: dict, path: Path | None) -> None:
     text = markdown(results)
     print(text)
-    if args.markdown:
-        _write(args.markdown, text)
+    if path:
+        _write(path, text)
 
 
 def _write(path: Path, text: str) -> None:

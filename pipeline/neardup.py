@@ -239,16 +239,9 @@ class _Rows:
     def take(self, rows: list[int]) -> np.ndarray:
         """The rows numbered `rows` (ascending), gathered a chunk at a time: templated records have hundreds
         of candidates, and stacking them row by row cost more than everything else in the index."""
-        first, last = rows[0] >> _CHUNK_BITS, rows[-1] >> _CHUNK_BITS
-        if first == last:
-            return self.chunks[first][[n & (_CHUNK - 1) for n in rows]]
-        index = np.array(rows, np.int64)
-        chunk, offset = index >> _CHUNK_BITS, index & (_CHUNK - 1)
-        out = np.empty((index.size, self.width), self.dtype)
-        bounds = np.searchsorted(chunk, np.arange(first, last + 2))
-        for c, (start, end) in enumerate(itertools.pairwise(bounds.tolist()), first):
-            out[start:end] = self.chunks[c][offset[start:end]]
-        return out
+        by_chunk = itertools.groupby(rows, key=lambda n: n >> _CHUNK_BITS)
+        parts = [self.chunks[c][[n & (_CHUNK - 1) for n in group]] for c, group in by_chunk]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     @property
     def nbytes(self) -> int:

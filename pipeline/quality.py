@@ -91,7 +91,7 @@ def _hash(text: str) -> int:
 def _pair(in_hash: int, out_hash: int) -> int:
     """The hash of an (input, output) pair from the two texts' hashes, instead of hashing the (often long)
     input again with the output. Not symmetric: (a, b) and (b, a) are different pairs."""
-    return mix64_int((in_hash * 0x9E3779B97F4A7C15 + out_hash) & 0xFFFFFFFFFFFFFFFF)
+    return mix64_int((in_hash * 0x9E3779B97F4A7C15 + out_hash) & (2**64 - 1))
 
 
 @dataclass
@@ -125,10 +125,10 @@ class QualityStage:
         self._task_numbers = {task_id: n for n, task_id in enumerate(tasks)}
         self._across = Table64(np.uint16)  # hash(input, output) -> number of the first task that had the pair
         self._short_outputs = Table64(np.uint64)  # hash(record id) -> output hash, short outputs only
-        # The last input seen, normalised and folded: a converter's records of one raw record often share it
-        # (a radiology report's modality and anatomy instances), so it is normalised and hashed once.
+        # The last input seen, normalised (for validation) and hashed folded (for duplicates): a converter's
+        # records of one raw record often share it (a radiology report's modality and anatomy instances).
         self._last_flat: tuple[str | None, str] = (None, "")
-        self._last_input: tuple[str | None, str, int] = (None, "", 0)
+        self._last_input: tuple[str | None, int] = (None, 0)
         self._output_hash: tuple[Record | None, int] = (None, 0)
         self._audit = self._near = None
         self._sketched: tuple[list[Record], dict[int, Sketch | None]] = ([], {})
@@ -188,17 +188,15 @@ class QualityStage:
                 return Violation("language", f"{name}: {problem}", text[:200])
         return None
 
-    def _folded_input(self, text: str) -> tuple[str, int]:
-        """(folded input, its hash), kept for the last input: a converter's records of one raw record often
-        share it (a radiology report's modality and anatomy instances)."""
+    def _input_hash(self, text: str) -> int:
+        """The hash of the folded input, kept for the last input (see `_last_input`)."""
         if text is not self._last_input[0]:
-            folded = fold(text)
-            self._last_input = (text, folded, _hash(folded))
-        return self._last_input[1], self._last_input[2]
+            self._last_input = (text, _hash(fold(text)))
+        return self._last_input[1]
 
     def _duplicate(self, record: Record, split: str | None) -> Violation | Merge | None:
         task_id, folded_out = record.task_id, fold(record.output)
-        folded_in, in_hash = self._folded_input(record.input)
+        in_hash = self._input_hash(record.input)
         out_hash = _hash(folded_out)
         pair = _pair(in_hash, out_hash)
         # Test and non-test records are de-duplicated apart (see the module docstring).
