@@ -29,13 +29,13 @@ from tqdm import tqdm
 
 from pipeline import __version__, card, fingerprint, output, seeds, taskfile
 from pipeline.decontaminate import decontaminate, default_workers
-from pipeline.hashtable import Table64
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter, add_outputs
 from pipeline.quality import Merge, QualityConfig, QualityError, QualityStage
 from pipeline.registry import Converter, ConverterError, converters, get
 from pipeline.schemas import is_valid, violations
 from pipeline.splits import hash_split
+from pipeline.validation import Violation
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -228,7 +228,6 @@ def _convert(
     report = SourceReport(source.id, "built", form=files.form.name)
     report.missing_files = [" or ".join(f.patterns) for f in files.missing]
     writers: dict[tuple[str, str], ShardedWriter] = {}
-    seen: dict[str, Table64] = defaultdict(Table64)  # 8-byte id hashes: memory per instance, not per text
     quarantined: Counter[str] = Counter()
     tasks_by_id = {t.id: t for t in conv.tasks}
     stage = QualityStage(quality, tasks_by_id)
@@ -246,44 +245,43 @@ def _convert(
 
         items = tqdm(conv.generate(files), desc=source.id, unit=" rec", disable=None, mininterval=1.0)
         for batch in _batches(items, BATCH):
-            stage.prepare([item for item in batch if isinstance(item, Record)])
+            # The record-level checks one record at a time, then the batch's duplicate checks in one compiled
+            # loop (pipeline.quality.QualityStage.screen), then the verdicts in the converter's order.
+            records, splits, rows, problems = [], [], [], []
             for item in batch:
                 if isinstance(item, Rejection):
-                    reject("converter", item.reason, item.raw_file, item.locator, item.task_id, item.value)
                     continue
                 if not isinstance(item, Record):
                     raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
                 check_record(item, tasks_by_id)
-                digest = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest())
-                where = (item.raw_file, item.locator, item.task_id)
-                if digest in seen[item.task_id]:
-                    reject("duplicate-id", "duplicate instance id", *where, item.id)
-                    continue
                 split = item.split or hash_split(source.id, item.group or item.key)
                 row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
                 row |= {"input": item.input, "output": item.output, "outputs": [item.output]}
                 row |= {"raw_file": item.raw_file, "locator": item.locator}
-                if (violation := stage.validate(item)) is not None:
-                    reject(violation.rule, violation.message, *where, violation.value)
+                problem = stage.validate(item)
+                if problem is None and not is_valid("instance", row):
+                    problem = Violation("schema", next(violations("instance", row), "schema violation"), item.id)
+                records.append(item)
+                splits.append(split)
+                rows.append(row)
+                problems.append(problem)
+            verdicts = iter(zip(records, splits, rows, stage.screen(records, splits, problems), strict=True))
+            for item in batch:
+                if isinstance(item, Rejection):
+                    reject("converter", item.reason, item.raw_file, item.locator, item.task_id, item.value)
                     continue
-                if not is_valid("instance", row):
-                    reject("schema", next(violations("instance", row), "schema violation"), *where, item.id)
-                    continue
-                verdict = stage.deduplicate(item, split)
+                item, split, row, verdict = next(verdicts)
                 if isinstance(verdict, Merge):
-                    seen[item.task_id].add(digest)
                     # Another right answer to an instance already written: kept on disk, not in memory,
                     # until the task's shards are complete and can be given it.
                     merged.write(json.dumps([item.task_id, verdict.into, item.output], ensure_ascii=False) + "\n")
-                    continue
-                if verdict is not None:
-                    reject(verdict.rule, verdict.message, *where, verdict.value)
-                    continue
-                seen[item.task_id].add(digest)
-                key = (item.task_id, split)
-                if key not in writers:
-                    writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
-                writers[key].write(row)
+                elif verdict is not None:
+                    reject(verdict.rule, verdict.message, item.raw_file, item.locator, item.task_id, verdict.value)
+                else:
+                    key = (item.task_id, split)
+                    if key not in writers:
+                        writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
+                    writers[key].write(row)
 
     report.quality, failures = stage.finish()
     if failures:

@@ -18,19 +18,18 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
 
-from pipeline.hashtable import Strings, Table64, mix64_int
+from pipeline import kernels
+from pipeline.hashtable import Strings, mix64
 from pipeline.model import Record, Task
+from pipeline.neardup import MAX_CHAIN, NearDuplicates, _Index
 from pipeline.validation import Bounds, Rules, Violation, check, fold, normalise
-
-if TYPE_CHECKING:
-    from pipeline.neardup import Sketch
 
 #: Outputs shorter than this many words must match exactly for two records to be near duplicates.
 SHORT_OUTPUT_WORDS = 20
@@ -88,10 +87,18 @@ def _hash(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())
 
 
-def _pair(in_hash: int, out_hash: int) -> int:
-    """The hash of an (input, output) pair from the two texts' hashes, instead of hashing the (often long)
+def _pairs(in_hash: np.ndarray, out_hash: np.ndarray) -> np.ndarray:
+    """The hash of each (input, output) pair from the two texts' hashes, instead of hashing the (often long)
     input again with the output. Not symmetric: (a, b) and (b, a) are different pairs."""
-    return mix64_int((in_hash * 0x9E3779B97F4A7C15 + out_hash) & (2**64 - 1))
+    return mix64(in_hash * np.uint64(0x9E3779B97F4A7C15) + out_hash)
+
+
+def _keys(hashes: np.ndarray, owner: np.ndarray | None = None, table: int = 0) -> np.ndarray:
+    """Non-zero table keys: hashes mixed with their owner's number (a task or a part) and the table's, so that
+    one compiled table serves every task. Zero marks an empty slot; a hash 0 becomes 1."""
+    if owner is not None:
+        hashes = mix64(hashes ^ (owner.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93) + np.uint64(table)))
+    return np.where(hashes == 0, np.uint64(1), hashes)
 
 
 @dataclass
@@ -111,68 +118,183 @@ class TaskQuality:
 
 
 class QualityStage:
-    """The stage for one source's build. Call `check` for every record (None: write it), then `finish`."""
+    """The stage for one source's build. Give it each batch of records in order (`screen`), then `finish`."""
 
     STAGE_RULES = ("empty", "placeholder", "markup", "length", "label", "language", "exact-duplicate", "near-duplicate")
 
     def __init__(self, config: QualityConfig, tasks: dict[str, Task]):
         self.config, self.tasks = config, tasks
         self.state: dict[str, TaskQuality] = defaultdict(TaskQuality)
-        # Per record, in numpy-backed tables (pipeline.hashtable; a Python set or dict cost 438 B a record):
-        self._pairs: dict[str, Table64] = defaultdict(Table64)  # hash(input, output)
-        self._inputs: dict[str, Table64] = defaultdict(lambda: Table64(np.uint64, np.uint32))  # -> output hash, id
-        self._ids = Strings()  # ids of the records _inputs points to, without their "<task_id>:"
         self._task_numbers = {task_id: n for n, task_id in enumerate(tasks)}
-        self._across = Table64(np.uint16)  # hash(input, output) -> number of the first task that had the pair
-        self._short_outputs = Table64(np.uint64)  # hash(record id) -> output hash, short outputs only
-        # The last input seen, normalised (for validation) and hashed folded (for duplicates): a converter's
+        self._several = np.array([task.several_outputs for task in tasks.values()] or [False], bool)
+        self._parts: dict[str, int] = {}  # a task, or a task's test split (see _part) -> its number
+        # Per record, hashes in compiled tables (pipeline.kernels; a Python set or dict cost 438 B a record). One
+        # `used` array counts the keys of all four, so that the compiled loop can count in it.
+        self._used = np.zeros(4, np.int64)
+        self._tables = (
+            kernels.Table(np.uint64, used=self._used[0:1]),  # ids accepted, mixed with their task
+            kernels.Table(np.uint64, used=self._used[1:2]),  # (input, output) pairs, mixed with their part
+            kernels.Table(np.uint64, np.uint64, np.uint32, used=self._used[2:3]),  # input -> output hash, id
+            kernels.Table(np.uint64, np.uint16, used=self._used[3:4]),  # pair -> number of the first task with it
+        )
+        self._ids = Strings()  # ids of the records the input table points to, without their "<task_id>:"
+        # The last input seen: normalised (for validation) and hashed folded (for duplicates). A converter's
         # records of one raw record often share it (a radiology report's modality and anatomy instances).
         self._last_flat: tuple[str | None, str] = (None, "")
         self._last_input: tuple[str | None, int] = (None, 0)
-        self._output_hash: tuple[Record | None, int] = (None, 0)
         self._audit = self._near = None
-        self._sketched: tuple[list[Record], dict[int, Sketch | None]] = ([], {})
+        self._kept_out = np.zeros(1024, np.uint64)  # per near-duplicate index row: its output hash if short, or 0
         if config.languages:
             from pipeline.languages import LanguageAudit
 
             self._audit = LanguageAudit(identifier=config.language_identifier)
         if config.near_duplicates:
-            from pipeline.neardup import NearDuplicates
-
             self._near = NearDuplicates(config.near_threshold, config.near_num_perm, config.near_shingle)
 
-    def prepare(self, records: list[Record]) -> None:
-        """Compute what the near-duplicate check needs of a batch of records at once, before they are checked
-        one by one (several times cheaper per record than one at a time; see pipeline.neardup). Optional:
-        a record outside the last prepared batch is sketched on its own."""
-        if self._near is not None:
-            sketches = self._near.sketch_many([(r.input, r.output) for r in records])
-            self._sketched = (records, {id(r): s for r, s in zip(records, sketches, strict=True)})
-
     def validate(self, record: Record) -> Violation | None:
-        """Record-level rules and the language check; call before the schema check."""
+        """Record-level rules and the language check (not counted until the record is screened)."""
         task = self.tasks[record.task_id]
         if record.input is not self._last_flat[0]:
             self._last_flat = (record.input, normalise(record.input))
-        verdict = check(record, task, self.config.rules, self._last_flat[1]) or self._language(record, task)
-        return self._count(record, verdict)
-
-    def deduplicate(self, record: Record, split: str | None = None) -> Violation | Merge | None:
-        """Exact and near duplicates; a record that passes is accepted (counted for the task checks),
-        or, as another answer to an accepted input, merged into that instance. `split` is the record's
-        split when the record does not carry it (hash splits are drawn by the build)."""
-        verdict = self._count(record, self._duplicate(record, split or record.split))
-        if verdict is None:
-            self._accept(record, self.tasks[record.task_id])
-        return verdict
+        return check(record, task, self.config.rules, self._last_flat[1]) or self._language(record, task)
 
     def check(self, record: Record, split: str | None = None) -> Violation | Merge | None:
-        return self.validate(record) or self.deduplicate(record, split)
+        """`validate` and `screen` one record (tests, small callers; the build screens batches)."""
+        return self.screen([record], [split or record.split], [self.validate(record)])[0]
 
-    def _count(self, record: Record, verdict: Violation | Merge | None) -> Violation | Merge | None:
-        if isinstance(verdict, Violation):
-            self.state[record.task_id].quarantined[verdict.rule] += 1
-        return verdict
+    def screen(
+        self, records: Sequence[Record], splits: Sequence[str | None], problems: Sequence[Violation | None]
+    ) -> list[Violation | Merge | None]:
+        """The verdict on each record of a batch, in order: None (accepted: write it), a Merge, or a Violation:
+        "duplicate-id" (an id already accepted in its task), the record's own problem from `problems`
+        (validation or schema), an exact or a near duplicate. A record is judged against every accepted record
+        before it, those of the batch included. `splits`: each record's split (hash splits are drawn by the
+        build). Test records are de-duplicated apart from the others (see the module docstring)."""
+        if not records:
+            return []
+        m, near = len(records), self._near
+        task = np.fromiter((self._task_numbers[r.task_id] for r in records), np.int32, m)
+        part_names = [
+            f"{r.task_id}\x00test" if s == "test" else r.task_id for r, s in zip(records, splits, strict=True)
+        ]
+        part = np.fromiter((self._part(name) for name in part_names), np.int32, m)
+        id_hash = np.fromiter((_hash(r.id) for r in records), np.uint64, m)
+        in_hash = np.fromiter((self._input_hash(r.input) for r in records), np.uint64, m)
+        folded = [fold(r.output) for r in records]
+        out_hash = np.fromiter((_hash(text) for text in folded), np.uint64, m)
+        # (folded text: words joined by one space) With a short output (a label, a hypothesis, an extracted answer),
+        # near-identical text may be a different instance (another hypothesis of one premise): it is a near
+        # duplicate only when the outputs are the same too.
+        short = np.fromiter((text.count(" ") < SHORT_OUTPUT_WORDS - 1 for text in folded), bool, m)
+        valid = np.fromiter((p is None for p in problems), bool, m)
+        pair = _keys(_pairs(in_hash, out_hash))
+        batch_keys = (_keys(id_hash, task, 1), _keys(pair, part, 2), _keys(in_hash, part, 3))
+        for table in self._tables:
+            table.reserve(m)
+        if near is not None:
+            sketches = near.sketch_arrays([(r.input, r.output) for r in records])
+            keys, edit_need = near.batch_keys(part, sketches)
+            near.index.reserve(m)
+            if self._kept_out.size < near.index.owner.size:
+                self._kept_out.resize(near.index.owner.size, refcheck=False)
+            near_arrays, need = near.index.arrays, near.need
+            sketched, signatures, shapes = sketches.sketched & valid, sketches.signatures, sketches.parts
+        else:  # (empty stand-ins; need < 0 skips the near-duplicate checks)
+            near_arrays, need = _Index(1, 1, rows=1).arrays, -1
+            keys, edit_need, sketched = np.zeros((m, 1), np.uint32), np.zeros(m, np.int64), np.zeros(m, bool)
+            signatures, shapes = np.zeros((m, 1), np.uint8), np.zeros((m, 1), np.uint32)
+        verdict, ref, flags, earlier = (
+            np.empty(m, np.int8),
+            np.empty(m, np.int64),
+            np.empty(m, np.uint8),
+            np.empty(m, np.int64),
+        )
+        tables = tuple(array for table in self._tables for array in table.keys_and_values())
+        batch = (task, part, batch_keys[0], valid, batch_keys[1], pair, batch_keys[2], out_hash, short, sketched)
+        batch += (keys, signatures, shapes, edit_need)
+        kernels.screen(
+            tables,
+            self._used,
+            near_arrays,
+            self._kept_out,
+            self._several,
+            need,
+            MAX_CHAIN,
+            batch,
+            verdict,
+            ref,
+            flags,
+            earlier,
+        )
+        found = near.settle(part_names, [r.id for r in records], part, earlier) if near is not None else [None] * m
+        return [
+            self._verdict(record, int(v), int(r), int(f), found[i], problems[i], int(out_hash[i]))
+            for i, (record, v, r, f) in enumerate(
+                zip(records, verdict.tolist(), ref.tolist(), flags.tolist(), strict=True)
+            )
+        ]
+
+    def _verdict(  # noqa: PLR0913 (one record's share of the compiled loop's arrays)
+        self,
+        record: Record,
+        verdict: int,
+        ref: int,
+        flags: int,
+        earlier: str | None,
+        problem: Violation | None,
+        out_hash: int,
+    ) -> Violation | Merge | None:
+        """What `screen` says of one record, from the compiled loop's verdict; counts it for the task checks."""
+        task_id, state = record.task_id, self.state[record.task_id]
+        if flags & kernels.NEW_INPUT:
+            prefix, rest = f"{task_id}:", record.id[len(task_id) + 1 :]
+            plain = record.id.startswith(prefix) and not rest.startswith("\x00")
+            self._ids.append(rest if plain else f"\x00{record.id}")
+        if verdict == kernels.DUPLICATE_ID:
+            return Violation("duplicate-id", "duplicate instance id", record.id)
+        if verdict == kernels.INVALID:
+            assert problem is not None
+            if problem.rule in self.STAGE_RULES:
+                state.quarantined[problem.rule] += 1
+            return problem
+        if verdict == kernels.EXACT:
+            state.quarantined["exact-duplicate"] += 1
+            return Violation(
+                "exact-duplicate", "same input and output as an earlier instance of the task", record.input[:200]
+            )
+        if verdict == kernels.NEAR:
+            state.quarantined["near-duplicate"] += 1
+            return Violation("near-duplicate", "near-duplicate of an earlier instance of the task", earlier)
+        if verdict == kernels.MERGE:
+            into = self._id(ref, task_id)
+            state.merged_outputs += 1
+            if len(state.merge_examples) < 5:
+                state.merge_examples.append([into, record.id])
+            return Merge(into)
+        if flags & kernels.CONFLICT:
+            state.conflicting_outputs += 1
+            if len(state.conflict_examples) < 5:
+                state.conflict_examples.append([self._id(ref, task_id), record.id])
+        if flags & kernels.CROSS_TASK:
+            state.cross_task_duplicates += 1
+        state.accepted += 1
+        if self.tasks[task_id].labels:
+            state.outputs[record.output] += 1
+        if state.first_output is None:
+            state.first_output = out_hash
+        elif out_hash != state.first_output:
+            state.all_same_output = False
+        return None
+
+    def _id(self, n: int, task_id: str) -> str:
+        stored = self._ids[n]
+        return stored[1:] if stored.startswith("\x00") else f"{task_id}:{stored}"
+
+    def _part(self, name: str) -> int:
+        """The number of a part (a task, or a task's test split), shared with the near-duplicate index."""
+        if self._near is not None:
+            return self._near.number(name)
+        return self._parts.setdefault(name, len(self._parts))
 
     def _language(self, record: Record, task: Task) -> Violation | None:
         if self._audit is None:
@@ -193,70 +315,6 @@ class QualityStage:
         if text is not self._last_input[0]:
             self._last_input = (text, _hash(fold(text)))
         return self._last_input[1]
-
-    def _duplicate(self, record: Record, split: str | None) -> Violation | Merge | None:
-        task_id, folded_out = record.task_id, fold(record.output)
-        in_hash = self._input_hash(record.input)
-        out_hash = _hash(folded_out)
-        pair = _pair(in_hash, out_hash)
-        # Test and non-test records are de-duplicated apart (see the module docstring).
-        part = f"{task_id}\x00test" if split == "test" else task_id
-        if pair in self._pairs[part]:
-            return Violation(
-                "exact-duplicate", "same input and output as an earlier instance of the task", record.input[:200]
-            )
-        if self._near is not None:
-            # The batch's records are held with their sketches, so no other live record has one of their ids.
-            sketches = self._sketched[1]
-            if id(record) in sketches:
-                sketch = sketches[id(record)]
-            else:
-                sketch = self._near.sketch_many([(record.input, record.output)])[0]
-            earlier = self._near.check_sketch(part, record.id, sketch)
-            short = folded_out.count(" ") < SHORT_OUTPUT_WORDS - 1  # (folded text: words joined by one space)
-            # With a short output (a label, a hypothesis, an extracted answer), near-identical text may be a
-            # different instance (another hypothesis of one premise, another question on one passage): it is a
-            # near duplicate only when the outputs are the same too.
-            if earlier is not None and (not short or self._short_outputs.get(_hash(earlier)) == (out_hash,)):
-                return Violation("near-duplicate", "near-duplicate of an earlier instance of the task", earlier)
-            if short:
-                self._short_outputs.add(_hash(record.id), out_hash)
-        self._pairs[part].add(pair)
-        inputs = self._inputs[part]
-        seen = inputs.get(in_hash)
-        prefix = f"{task_id}:"
-        if seen is None:
-            rest = record.id[len(prefix) :]
-            short_id = rest if record.id.startswith(prefix) and not rest.startswith("\x00") else f"\x00{record.id}"
-            inputs.add(in_hash, out_hash, self._ids.append(short_id))
-        elif seen[0] != out_hash:
-            stored = self._ids[seen[1]]
-            seen = (seen[0], stored[1:] if stored.startswith("\x00") else prefix + stored)
-            state = self.state[task_id]
-            if self.tasks[task_id].several_outputs:
-                state.merged_outputs += 1
-                if len(state.merge_examples) < 5:
-                    state.merge_examples.append([seen[1], record.id])
-                return Merge(seen[1])
-            state.conflicting_outputs += 1
-            if len(state.conflict_examples) < 5:
-                state.conflict_examples.append([seen[1], record.id])
-        number = self._task_numbers[task_id]
-        if self._across.setdefault(pair, number) != (number,):
-            self.state[task_id].cross_task_duplicates += 1
-        self._output_hash = (record, out_hash)  # for _accept, which follows
-        return None
-
-    def _accept(self, record: Record, task: Task) -> None:
-        state = self.state[record.task_id]
-        state.accepted += 1
-        if task.labels:
-            state.outputs[record.output] += 1
-        digest = self._output_hash[1] if self._output_hash[0] is record else _hash(fold(record.output))
-        if state.first_output is None:
-            state.first_output = digest
-        elif digest != state.first_output:
-            state.all_same_output = False
 
     def finish(self) -> tuple[dict, list[str]]:
         """(report per task, failures). A failure names the task, the check and the figures."""

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.neardup import MIN_SHINGLES, NearDuplicates, _TaskIndex, bands, shingles
+from pipeline import kernels
+from pipeline.neardup import MAX_CHAIN, MIN_SHINGLES, NearDuplicates, _Index, bands, shingles
 
 ROOT = Path(__file__).resolve().parent.parent
 _VOCAB = sorted({"".join(random.Random(i).choices("bcdfghklmnprstvzaeiou", k=7)) for i in range(5000)})
@@ -170,39 +171,49 @@ def test_bands_reach_the_threshold_and_the_table_grows():
         NearDuplicates(threshold=0)
 
 
-def test_table_keeps_every_key_through_growth_and_wrap_around():
-    index = _TaskIndex("t", 1, 8)
+def _add(index: _Index, keys: list[int], signature: np.ndarray, parts: np.ndarray, task: int = 0) -> None:
+    index.reserve(1)
+    kernels.near_add(*index.arrays, np.array(keys, np.uint32), signature, parts, task)
+
+
+def _find(index: _Index, keys: list[int], signature: np.ndarray, parts: np.ndarray, task: int = 0) -> int:
+    return kernels.near_find(*index.arrays[:-1], np.array(keys, np.uint32), signature, parts, task, 8, 8, MAX_CHAIN)
+
+
+def test_table_and_rows_keep_every_record_through_growth_and_wrap_around():
+    index = _Index(1, 8)
     rng = np.random.default_rng(0)
     signatures = rng.integers(0, 256, size=(3000, 8), dtype=np.uint8)
     keys = [(i << 16) | 0xFFFF for i in range(1, 1501)] + rng.integers(1, 2**32, 1500).tolist()  # half wrap
     parts = np.zeros(5, np.uint32)
     for i, key in enumerate(keys):
-        index.add(f"t:{i}", [key], signatures[i], parts + i)
-    assert len(index.keys) == 8192
-    for i, key in enumerate(keys):
-        assert index.find([key], signatures[i], 8, parts + i, 8) == i
+        _add(index, [key], signatures[i], parts + i)
+    assert len(index.table.keys) == 8192 and len(index.owner) == 4096 and index.counts.tolist() == [3000, 3000]
+    for i, key in enumerate(keys):  # the rows grown in place kept their signatures
+        assert _find(index, [key], signatures[i], parts + i) == i
+    assert _find(index, [keys[5]], signatures[5], parts + 5, task=1) == -1  # another task's record
 
 
-def test_candidates_across_chunks_and_long_chains_are_verified():
-    """Rows are kept in chunks of 65,536: a record whose candidates lie in several chunks is compared with each
-    of them, and a hot bucket (every record shares it) is walked newest first, MAX_CHAIN records at most."""
-    from pipeline.neardup import _CHUNK, MAX_CHAIN, _Rows
-
-    rows = _Rows(3, np.uint16)
-    for n in range(_CHUNK + 10):
-        rows.append(np.array([n % 65536, n // 7 % 65536, 1], np.uint16))
-    picked = [0, 5, _CHUNK - 1, _CHUNK, _CHUNK + 9]
-    expected = np.array([[n % 65536, n // 7 % 65536, 1] for n in picked], np.uint16)
-    assert np.array_equal(rows.take(picked), expected) and np.array_equal(rows.take(picked[:2]), expected[:2])
-
-    index = _TaskIndex("t", 2, 8)
+def test_long_chains_are_walked_newest_first_and_bounded():
+    """A hot bucket (every record shares it) is walked newest first, MAX_CHAIN records at most; a record is
+    also reached through its other bands."""
+    index = _Index(2, 8)
     parts = np.zeros(5, np.uint32)
     signatures = np.repeat(np.arange(100, dtype=np.uint8)[:, None], 8, axis=1)  # no two agree anywhere
     for i in range(100):
-        index.add(f"t:{i}", [7, 1000 + i], signatures[i], parts + i)  # band 0: one hot bucket
-    assert index.find([7, 5], signatures[99 - MAX_CHAIN + 1], 8, parts + 1, 8) == 99 - MAX_CHAIN + 1
-    assert index.find([7, 5], signatures[99 - MAX_CHAIN], 8, parts + 1, 8) is None  # past the chain's walk
-    assert index.find([3, 1000 + 10], signatures[10], 8, parts + 1, 8) == 10  # reached through its other band
+        _add(index, [7, 1000 + i], signatures[i], parts + i)  # band 0: one hot bucket
+    assert _find(index, [7, 5], signatures[99 - MAX_CHAIN + 1], parts + 1) == 99 - MAX_CHAIN + 1
+    assert _find(index, [7, 5], signatures[99 - MAX_CHAIN], parts + 1) == -1  # past the chain's walk
+    assert _find(index, [3, 1000 + 10], signatures[10], parts + 1) == 10  # reached through its other band
+
+
+def test_a_batch_is_checked_against_itself_in_order_and_tasks_stay_apart():
+    near, text = NearDuplicates(), record(words(1, 60))
+    batch = near.sketch_arrays([(text,), (text,), ("too short",), (text,), (text,)])
+    found = near.check_many(["a", "a", "a", "b", "a"], ["a:1", "a:2", "a:3", "b:4", "a:5"], batch)
+    assert found == [None, "a:1", None, None, "a:1"]
+    assert near.clusters() == {"a": [["a:1", "a:2", "a:5"]]}
+    assert near.check("b", "b:6", text) == "b:4"
 
 
 _RUN = """
@@ -258,7 +269,7 @@ def test_a_batch_is_sketched_as_its_records_one_at_a_time_and_however_it_is_cut(
         assert (one is None) == (two is None) == (three is None)
         if one is not None:
             assert one.shingles == two.shingles == three.shingles
-            assert one.keys == two.keys == three.keys
+            assert one.keys.tolist() == two.keys.tolist() == three.keys.tolist()
             assert (one.signature == two.signature).all() and (one.signature == three.signature).all()
             assert (one.parts == two.parts).all() and (one.parts == three.parts).all()
 
@@ -278,9 +289,27 @@ def test_sketches_are_the_minhash_of_all_the_shingles_of_the_record():
         n = tokens.size - near.shingle + 1
         acc = tokens[:n].copy()
         for j in range(1, near.shingle):
-            acc *= neardup._POLY
+            acc *= kernels._POLY
             acc += tokens[j : j + n]
         direct = MinHash(num_perm=near.num_perm, seed=neardup.SEED, hashfunc=lambda x: x)
         direct.update_batch((mix64(acc) >> np.uint64(32)).astype(np.uint32).tolist())
         assert sketch.shingles == len(set(acc.tolist()))
         assert (sketch.signature == direct.hashvalues.astype(np.uint8)).all()
+
+
+def test_compiled_tokens_are_the_regex_tokens_hashed_by_their_code_points():
+    """kernels.token_hashes splits as the regular expression of `shingles` does (runs of non-space, each CJK
+    character alone, after NFKC and case folding), and hashes a token from its code points by position."""
+    from pipeline import neardup
+    from pipeline.hashtable import mix64
+
+    texts = ["Ｔｈｅ  PATIENT\n\twas\u00a0seen", "患者 CT显示肺结节。ok", "", "   ", "x"]
+    texts.append("カタカナとひらがな mixed漢字")
+    hashes, first = neardup._token_hashes(texts)
+    assert first.tolist()[0] == 0 and first[-1] == hashes.size
+    for n, text in enumerate(texts):
+        expected = []
+        for token in neardup._tokens(text):
+            total = sum((ord(c) + 1) * int(neardup._WEIGHTS[i & 255]) for i, c in enumerate(token)) % 2**64
+            expected.append(int(mix64(np.array([total], np.uint64))[0]))
+        assert hashes[first[n] : first[n + 1]].tolist() == expected, text

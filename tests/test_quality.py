@@ -184,10 +184,10 @@ def test_a_copy_of_a_test_instance_read_first_in_train_never_pushes_the_test_ins
     }
 
 
-def test_verdicts_are_the_same_whether_a_batch_is_prepared_or_each_record_is_sketched_alone() -> None:
-    """The build sketches a batch ahead (QualityStage.prepare); a record outside it is sketched on its own:
-    both give the same verdicts, in batches of any size (the near duplicate falls in another batch than its
-    original when the batches are small)."""
+def test_verdicts_are_the_same_whether_records_are_screened_in_batches_or_one_at_a_time() -> None:
+    """The build screens a batch at a time in one compiled loop; a record must be judged against the records
+    before it in its own batch as against earlier batches, so batches of any size give the verdicts of one
+    record at a time (the near duplicate falls in another batch than its original when the batches are small)."""
     from pipeline.quality import QualityStage
 
     tasks = {t.id: t for t in make(lambda files: iter(()), TASKS, "pubmedqa").tasks}
@@ -195,12 +195,12 @@ def test_verdicts_are_the_same_whether_a_batch_is_prepared_or_each_record_is_ske
 
     def verdicts(batch: int | None) -> list[str]:
         stage = QualityStage(QualityConfig(), tasks)
+        if batch is None:
+            return [repr(stage.check(record, "train")) for record in records]
         found = []
-        for start in range(0, len(records), batch or len(records)):
-            chunk = records[start : start + (batch or len(records))]
-            if batch:
-                stage.prepare(chunk)
-            found += [repr(stage.check(record, "train")) for record in chunk]
+        for start in range(0, len(records), batch):
+            chunk = records[start : start + batch]
+            found += map(repr, stage.screen(chunk, ["train"] * len(chunk), [stage.validate(r) for r in chunk]))
         return found
 
     alone = verdicts(None)
@@ -227,3 +227,37 @@ def test_records_sharing_one_input_are_each_judged_on_their_own_output() -> None
     assert stage.check(Record(FREE, "e", "   ", "Inferior STEMI.", "in.txt", "e"), "train").rule == "empty"
     assert stage.check(Record(FREE, "swapped", "Inferior STEMI.", shared, "in.txt", "s"), "train") is None
     assert stage.check(Record(FREE, "f", shared, "Anterior STEMI.", "in.txt", "f"), "train") is None
+
+
+def test_one_batch_is_screened_in_order_against_itself() -> None:
+    """Every duplicate rule applies between records of one batch, in the converter's order: an id is taken only
+    once accepted; a conflicting output is reported with the earlier instance; a pair seen in another task is
+    counted; test records are de-duplicated apart."""
+    from pipeline.quality import QualityStage
+
+    tasks = {t.id: t for t in make(lambda files: iter(()), TASKS, "pubmedqa").tasks}
+    stage = QualityStage(QualityConfig(near_duplicates=False), tasks)
+    question = "Was metformin continued for the patient with type 2 diabetes?"
+    batch = [
+        (Record(FREE, "a", question, "Yes, at the same dose.", "in.txt", "1"), "train"),
+        (Record(FREE, "a", "Which ward admitted the patient?", "The cardiology ward.", "in.txt", "2"), "train"),
+        (Record(FREE, "b", "   ", "Nothing.", "in.txt", "3"), "train"),
+        (Record(FREE, "b", "Which ward admitted the patient?", "The cardiology ward.", "in.txt", "4"), "train"),
+        (Record(FREE, "c", question.upper(), "yes, at the same dose. ", "in.txt", "5"), "train"),
+        (Record(FREE, "d", question, "No, it was stopped.", "in.txt", "6"), "train"),
+        (Record(FREE, "e", question, "Yes, at the same dose.", "in.txt", "7"), "test"),
+        (Record(FREE, "y", "Did the rash improve?", "yes", "in.txt", "8"), "train"),
+        (Record(CLOSED, "y", "Did the rash improve?", "yes", "in.txt", "9"), "train"),
+    ]
+    records, splits = [r for r, _ in batch], [s for _, s in batch]
+    verdicts = stage.screen(records, splits, [stage.validate(r) for r in records])
+    assert [v and v.rule for v in verdicts] == [
+        None, "duplicate-id", "empty", None, "exact-duplicate", None, None, None, None,
+    ]  # fmt: skip
+    assert verdicts[1].value == f"{FREE}:a"
+    report, _ = stage.finish()
+    assert report[FREE]["conflicting_outputs"] == 1
+    assert report[FREE]["conflict_examples"] == [[f"{FREE}:a", f"{FREE}:d"]]
+    assert report[FREE]["quarantined_by_rule"] == {"empty": 1, "exact-duplicate": 1}  # (a duplicate id is the build's)
+    assert report[FREE]["accepted"] == 5 and report[CLOSED]["accepted"] == 1
+    assert report[CLOSED]["cross_task_duplicates"] == 1 and report[FREE]["cross_task_duplicates"] == 0

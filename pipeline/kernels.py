@@ -1,0 +1,446 @@
+"""Compiled (numba) loops of the quality stage: hash-table probes and the near-duplicate index walk.
+
+Why compiled: de-duplication is sequential by nature (whether a record is a duplicate depends on every
+record before it, in the build's order), so it cannot be vectorised with numpy, and as Python it cost
+50-150 us of CPU a record in ten small steps (a hash-table probe through a memoryview, a bucket chain walk,
+a numpy comparison of signatures), more than the conversion itself. Here each step is a few machine
+instructions, and a batch of records crosses from Python once.
+
+The tables are numpy arrays owned by Python objects (`Table`, `pipeline.neardup.NearDuplicates`): open
+addressing with linear probing, key 0 marking an empty slot (a key 0 is stored as 1). The loops never grow
+a table: the caller makes room for a whole batch first (`Table.reserve`), so the arrays a loop writes to
+are the ones it was given.
+
+Compiled on first use and cached next to this file (`cache=True`): about 5 s once per installation, then
+well under a second per process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Load factor above which `Table.reserve` doubles a table.
+MAX_LOAD = 0.5
+
+
+@njit(cache=True, inline="always")
+def _nonzero(key):  # noqa: ANN001, ANN202 (numba functions are typed by their arguments)
+    return key if key != 0 else key + 1
+
+
+@njit(cache=True, inline="always")
+def slot(keys, key):  # noqa: ANN001, ANN202
+    """The slot holding `key` (non-zero), or the empty slot where it would go."""
+    mask = keys.size - 1
+    pos = np.int64(key & mask)
+    while keys[pos] != key and keys[pos] != 0:
+        pos = (pos + 1) & mask
+    return pos
+
+
+@njit(cache=True)
+def place(old_keys, new_keys):  # noqa: ANN001, ANN202
+    """Insert every key of `old_keys` into the empty `new_keys`; the new slot of each old slot (-1: empty)."""
+    moved = np.full(old_keys.size, -1, np.int64)
+    for j in range(old_keys.size):
+        key = old_keys[j]
+        if key != 0:
+            pos = slot(new_keys, key)
+            new_keys[pos] = key
+            moved[j] = pos
+    return moved
+
+
+class Table:
+    """A hash table of non-zero 64-bit (or 32-bit) keys with fixed-width values, for the compiled loops.
+    `used` is kept in a one-element array so that a loop can count what it inserts."""
+
+    def __init__(self, key_dtype: type = np.uint64, *value_dtypes: type, used: np.ndarray | None = None):
+        self.keys = np.zeros(1024, key_dtype)
+        self.values = [np.zeros(1024, dtype) for dtype in value_dtypes]
+        self.used = np.zeros(1, np.int64) if used is None else used  # (a view: a loop may count in a shared array)
+
+    def __len__(self) -> int:
+        return int(self.used[0])
+
+    def reserve(self, more: int) -> None:
+        """Make room for `more` new keys at a load of at most MAX_LOAD."""
+        size = self.keys.size
+        while self.used[0] + more > MAX_LOAD * size:
+            size *= 2
+        if size == self.keys.size:
+            return
+        keys = np.zeros(size, self.keys.dtype)
+        moved = place(self.keys, keys)
+        occupied = moved >= 0
+        values = []
+        for old in self.values:
+            new = np.zeros(size, old.dtype)
+            new[moved[occupied]] = old[occupied]
+            values.append(new)
+        self.keys, self.values = keys, values
+
+    def keys_and_values(self) -> tuple[np.ndarray, ...]:
+        return (self.keys, *self.values)
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + sum(v.nbytes for v in self.values)
+
+
+# The near-duplicate index (pipeline.neardup): `table_keys`/`heads` map a band key to the newest record with
+# it; `links[n, band]` is the previous record of record n's bucket in that band (-1: none); `signatures`,
+# `parts` and `owner` (the record's part: a task, or a task's test split) are what candidates are verified on.
+
+
+@njit(cache=True)
+def near_find(table_keys, heads, links, signatures, parts, owner, keys, signature, shape, part, need, edit_need, chain):  # noqa: ANN001, ANN202, E501
+    """The earliest indexed record of `part` sharing a band key with `keys` (each bucket walked at most
+    `chain` deep, newest first) and either agreeing on >= `need` signature values, or of the same token
+    count (`shape[0]`), differing in at most one quarter hash and agreeing on >= `edit_need`; -1 if none."""
+    bands = keys.size
+    found = np.empty(bands * chain, np.int64)
+    k = 0
+    for band in range(bands):
+        pos = slot(table_keys, keys[band])
+        if table_keys[pos] == 0:
+            continue
+        n = np.int64(heads[pos])
+        walked = 0
+        while n >= 0 and walked < chain:
+            found[k] = n
+            k += 1
+            n = np.int64(links[n, band])
+            walked += 1
+    if k == 0:
+        return -1
+    candidates = np.sort(found[:k])
+    previous = -1
+    quarters = shape.size - 1
+    for j in range(k):
+        n = candidates[j]
+        if n == previous:
+            continue
+        previous = n
+        if owner[n] != part:  # a 32-bit key shared with another task's record
+            continue
+        agree = 0
+        for v in range(signature.size):
+            agree += signatures[n, v] == signature[v]
+        if agree >= need:
+            return n
+        if agree >= edit_need and parts[n, 0] == shape[0]:
+            same = 0
+            for q in range(1, quarters + 1):
+                same += parts[n, q] == shape[q]
+            if same >= quarters - 1:
+                return n
+    return -1
+
+
+@njit(cache=True)
+def near_add(table_keys, heads, links, signatures, parts, owner, counts, keys, signature, shape, part):  # noqa: ANN001, ANN202
+    """Index a record as number `counts[0]` (the rows have room for it, the table for its keys); returns it.
+    `counts[1]` counts the table's used slots."""
+    n = counts[0]
+    for band in range(keys.size):
+        key = keys[band]
+        pos = slot(table_keys, key)
+        links[n, band] = -1
+        if table_keys[pos] == 0:
+            table_keys[pos] = key
+            counts[1] += 1
+        elif heads[pos] != n:  # (equal only if two bands of this record have the same key)
+            links[n, band] = heads[pos]
+        heads[pos] = n
+    signatures[n, :] = signature
+    parts[n, :] = shape
+    owner[n] = part
+    counts[0] = n + 1
+    return n
+
+
+@njit(cache=True)
+def near_screen(index, keys, signature, shape, part, active, need, edit_need, chain, earlier):  # noqa: ANN001, ANN202
+    """`near_find` for each active record of a batch in order, and `near_add` of those with no earlier near
+    duplicate; `earlier[i]`: the earlier record's number, -1 (indexed) or -2 (not checked)."""
+    table_keys, heads, links, signatures, parts, owner, counts = index
+    for i in range(keys.shape[0]):
+        earlier[i] = -2
+        if not active[i]:
+            continue
+        e = near_find(
+            table_keys, heads, links, signatures, parts, owner,
+            keys[i], signature[i], shape[i], part[i], need, edit_need[i], chain,
+        )  # fmt: skip
+        earlier[i] = e
+        if e < 0:
+            near_add(
+                table_keys, heads, links, signatures, parts, owner, counts, keys[i], signature[i], shape[i], part[i]
+            )
+
+
+#: Verdicts of `screen`.
+ACCEPT, DUPLICATE_ID, INVALID, EXACT, NEAR, MERGE = range(6)
+#: Flags of `screen`: the record's id was stored for the input table / the near-duplicate index; its input had
+#: another output before (kept: a conflict); its (input, output) pair was first seen in another task.
+NEW_INPUT, INDEXED, CONFLICT, CROSS_TASK = 1, 2, 4, 8
+
+
+@njit(cache=True)
+def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdict, ref, flags, earlier):  # noqa: ANN001, ANN202
+    """The quality stage's duplicate checks for a batch, record by record in order (see pipeline.quality):
+    an id already accepted in its task; a record that failed validation; the same (input, output) in its part;
+    a near duplicate of an indexed record of its part (with a short output, only with the same output); then
+    the record is accepted, or merged into the instance of the same input where the task allows several
+    outputs. `used` counts each table's keys (seen ids, pairs, inputs, pairs across tasks); `near_need` < 0 skips
+    the near-duplicate checks. Keys are non-zero and already mixed with their task or part by the caller."""
+    seen, pairs, inputs, input_out, input_id, across, across_task = tables
+    task, part, id_key, valid, pair_key, pair, input_key, out_hash, short, sketched, keys, signature, shape, edit = (
+        batch
+    )
+    table_keys, heads, links, signatures, parts, owner, counts = near
+    for i in range(task.size):
+        flags[i] = 0
+        ref[i] = -1
+        earlier[i] = -2
+        pos = slot(seen, id_key[i])
+        if seen[pos] != 0:
+            verdict[i] = DUPLICATE_ID
+            continue
+        if not valid[i]:
+            verdict[i] = INVALID
+            continue
+        p = slot(pairs, pair_key[i])
+        if pairs[p] != 0:
+            verdict[i] = EXACT
+            continue
+        if near_need >= 0 and sketched[i]:
+            e = near_find(
+                table_keys, heads, links, signatures, parts, owner,
+                keys[i], signature[i], shape[i], part[i], near_need, edit[i], chain,
+            )  # fmt: skip
+            earlier[i] = e
+            if e < 0:
+                n = near_add(
+                    table_keys, heads, links, signatures, parts, owner, counts, keys[i], signature[i], shape[i], part[i]
+                )
+                kept_out[n] = out_hash[i] if short[i] else np.uint64(0)  # (a plain 0 would make it a float)
+                flags[i] |= INDEXED
+            elif not short[i] or (kept_out[e] != 0 and kept_out[e] == out_hash[i]):
+                verdict[i] = NEAR
+                ref[i] = e
+                continue
+        pairs[p] = pair_key[i]
+        used[1] += 1
+        q = slot(inputs, input_key[i])
+        if inputs[q] == 0:
+            inputs[q] = input_key[i]
+            input_out[q] = out_hash[i]
+            input_id[q] = used[2]
+            used[2] += 1
+            flags[i] |= NEW_INPUT
+        elif input_out[q] != out_hash[i]:
+            ref[i] = input_id[q]
+            if several[task[i]]:
+                verdict[i] = MERGE
+                seen[pos] = id_key[i]
+                used[0] += 1
+                continue
+            flags[i] |= CONFLICT
+        a = slot(across, pair[i])
+        if across[a] == 0:
+            across[a] = pair[i]
+            across_task[a] = task[i]
+            used[3] += 1
+        elif across_task[a] != task[i]:
+            flags[i] |= CROSS_TASK
+        seen[pos] = id_key[i]
+        used[0] += 1
+        verdict[i] = ACCEPT
+
+
+# Sketching (pipeline.neardup.sketch_arrays): tokens, shingles and MinHash signatures. The arithmetic is that of the
+# numpy version it replaced, kept as the reference in the tests: a token's hash is mix64 of the sum of (code point
+# + 1) * weights[position in token & 255]; a shingle's is mix64 of the polynomial (times POLY) of its tokens'
+# hashes; its top 32 bits, MurmurHash3-finalised, go through datasketch's affine32 permutations.
+
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_POLY = np.uint64(0xFF51AFD7ED558CCD)
+
+
+@njit(cache=True, inline="always")
+def _mix64(x):  # noqa: ANN001, ANN202
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True)
+def token_hashes(points, starts, space, cjk_low, cjk_high, weights):  # noqa: ANN001, ANN202
+    """(hash of every token, in order; first token of each text, plus the end) of the texts `points[starts[t]:
+    starts[t + 1]]`: tokens are runs of non-space code points, except that a CJK code point is a token of its own.
+    `space[c]`: code point c is whitespace (c < space.size); CJK ranges are [cjk_low[k], cjk_high[k]]."""
+    texts = starts.size - 1
+    hashes = np.empty(points.size, np.uint64)
+    first = np.empty(texts + 1, np.int64)
+    n = 0
+    for t in range(texts):
+        first[t] = n
+        acc, position = np.uint64(0), -1
+        for i in range(starts[t], starts[t + 1]):
+            c = points[i]
+            if c < space.size and space[c]:
+                if position >= 0:
+                    hashes[n] = _mix64(acc)
+                    n += 1
+                    position = -1
+                continue
+            is_cjk = False
+            for k in range(cjk_low.size):
+                if cjk_low[k] <= c <= cjk_high[k]:
+                    is_cjk = True
+            if is_cjk and position >= 0:  # the token before it ends
+                hashes[n] = _mix64(acc)
+                n += 1
+                position = -1
+            if position < 0:
+                acc, position = np.uint64(0), 0
+            acc += (np.uint64(c) + np.uint64(1)) * weights[position & 255]
+            position += 1
+            if is_cjk:
+                hashes[n] = _mix64(acc)
+                n += 1
+                position = -1
+        if position >= 0:
+            hashes[n] = _mix64(acc)
+            n += 1
+    first[texts] = n
+    return hashes[:n], first
+
+
+@njit(cache=True, inline="always")
+def _minhash_into(values, shingle_hash, a, b):  # noqa: ANN001, ANN202
+    """Lower `values` (uint32, num_perm) with one shingle (its 64-bit hash) as datasketch's affine32 MinHash: the
+    top 32 bits, MurmurHash3's finaliser, then (a * h + b) mod 2**32 per permutation. In 64-bit arithmetic with
+    masks (numba widens uint32 products to 64 bits); `a` and `b` as uint64."""
+    low = np.uint64(0xFFFFFFFF)
+    h = shingle_hash >> np.uint64(32)
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & low
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & low
+    h ^= h >> np.uint64(16)
+    for p in range(values.size):
+        v = (a[p] * h + b[p]) & low
+        if v < values[p]:
+            values[p] = v
+
+
+@njit(cache=True)
+def _merge_unique(x, y, out):  # noqa: ANN001, ANN202
+    """Merge the sorted unique arrays x and y into `out` (unique); returns how many were written."""
+    i = j = n = 0
+    while i < x.size or j < y.size:
+        if j == y.size or (i < x.size and x[i] < y[j]):
+            out[n] = x[i]
+            i += 1
+        elif i == x.size or y[j] < x[i]:
+            out[n] = y[j]
+            j += 1
+        else:
+            out[n] = x[i]
+            i += 1
+            j += 1
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _unique_sorted(values):  # noqa: ANN001, ANN202
+    """The distinct values of `values` (sorted in place), as a view of its head."""
+    values.sort()
+    n = 0
+    for i in range(values.size):
+        if i == 0 or values[i] != values[n - 1]:
+            values[n] = values[i]
+            n += 1
+    return values[:n]
+
+
+@njit(cache=True, inline="always")
+def _shingle(tokens, i, size):  # noqa: ANN001, ANN202
+    acc = tokens[i]
+    for j in range(1, size):
+        acc = acc * _POLY + tokens[i + j]
+    return _mix64(acc)
+
+
+@njit(cache=True)
+def sketch(hashes, first, layout, layout_starts, size, a, b, weights, values, distinct, parts):  # noqa: ANN001, ANN202
+    """MinHash `values` (records x num_perm, uint32), `distinct` shingle count and `parts` (token count, then the
+    top 32 bits of mix64 of each quarter's position-weighted token sum) of each record, whose texts are
+    `layout[layout_starts[r]:layout_starts[r + 1]]` (numbers of texts, whose tokens are `hashes[first[t]:first[t +
+    1]]`). A shingle is `size` consecutive tokens of the record; each text's own shingles are sorted and MinHashed
+    once however many records share it, a record adds the few shingles spanning two of its texts."""
+    texts, perms = first.size - 1, a.size
+    # Each text's distinct shingles (sorted, in `own[own_starts[t]:own_ends[t]]`) and their MinHash.
+    own = np.empty(max(1, hashes.size), np.uint64)
+    own_starts, own_ends = np.zeros(texts, np.int64), np.zeros(texts, np.int64)
+    text_values = np.full((texts, perms), np.uint32(0xFFFFFFFF), np.uint32)
+    at = 0
+    for t in range(texts):
+        tokens = hashes[first[t] : first[t + 1]]
+        n = tokens.size - size + 1
+        own_starts[t] = at
+        if n > 0:
+            for i in range(n):
+                own[at + i] = _shingle(tokens, i, size)
+            unique = _unique_sorted(own[at : at + n])
+            for v in unique:
+                _minhash_into(text_values[t], v, a, b)
+            at += unique.size
+        own_ends[t] = at
+    longest = 1
+    for r in range(layout_starts.size - 1):
+        total = 0
+        for k in range(layout_starts[r], layout_starts[r + 1]):
+            total += first[layout[k] + 1] - first[layout[k]]
+        longest = max(longest, total)
+    tokens = np.empty(longest, np.uint64)
+    piece = np.empty(longest, np.int64)
+    spanning = np.empty(longest, np.uint64)
+    merged, scratch = np.empty(longest + at, np.uint64), np.empty(longest + at, np.uint64)
+    for r in range(layout_starts.size - 1):
+        length = 0
+        for k in range(layout_starts[r], layout_starts[r + 1]):
+            t = layout[k]
+            for i in range(first[t], first[t + 1]):
+                tokens[length], piece[length] = hashes[i], k
+                length += 1
+            for p in range(perms):
+                values[r, p] = min(values[r, p], text_values[t, p])
+        parts[r, 0] = length
+        quarters = parts.shape[1] - 1
+        for q in range(quarters):
+            total = np.uint64(0)
+            for i in range((length * q) // quarters, (length * (q + 1)) // quarters):
+                total += tokens[i] * weights[i & 255]
+            parts[r, q + 1] = np.uint32(_mix64(total) >> np.uint64(32))
+        n, spans = length - size + 1, 0
+        for i in range(max(0, n)):
+            if piece[i] != piece[i + size - 1]:
+                spanning[spans] = _shingle(tokens, i, size)
+                _minhash_into(values[r], spanning[spans], a, b)
+                spans += 1
+        # Distinct shingles: the union of the texts' and the spanning ones (sorted merges, no sort of the whole).
+        count = _unique_sorted(spanning[:spans]).size
+        merged[:count] = spanning[:count]
+        for k in range(layout_starts[r], layout_starts[r + 1]):
+            t = layout[k]
+            count = _merge_unique(merged[:count], own[own_starts[t] : own_ends[t]], scratch)
+            merged, scratch = scratch, merged
+        distinct[r] = count
