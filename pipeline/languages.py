@@ -325,9 +325,12 @@ class LanguageAudit:
 
     Call `observe` for every instance and field, in the build's (deterministic) order; the first
     `sample_first` texts of each task and field are sampled, then every `sample_every`-th, at most `cap`.
+    The cap bounds a fixed cost: py3langid reads a 1,000-character clinical note in about 1.4 ms, so a cap
+    of 1,000 cost up to 56 s of CPU for a source of 20 tasks and some 250 s over MedS-Ins's 122 tasks, for a
+    majority that 300 texts decide as well (MIN_JUDGED_TEXTS are enough to judge a task).
     """
 
-    def __init__(self, identifier: str = "py3langid", sample_first: int = 100, sample_every: int = 97, cap: int = 1000):
+    def __init__(self, identifier: str = "py3langid", sample_first: int = 100, sample_every: int = 97, cap: int = 300):
         if sample_first < 0 or sample_every < 1 or cap < 0:
             raise ValueError("sample_first and cap must be >= 0, sample_every >= 1")
         self.identifier_name = identifier

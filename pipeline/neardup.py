@@ -59,7 +59,7 @@ planted copies of an earlier record with one word changed; 2-core machine):
 | 100,000 | 0.8, 128 | 3,844 | 225 MB | 597 | 0.9985 | 0.995 (0.995) |
 
 Memory: the index holds per kept record a 64 B signature, 20 B of length and quarter hashes, 52 B of chain links, 4
-B of task number and 13 table slots of 8 B (9 bands, 4 quarters) at a load of 0.25-0.5, and the record id without
+B of task number and 13 table slots of 8 B (9 bands, 4 quarters) at a load of 0.35-0.7, and the record id without
 its `task_id:` prefix: about 350-550 B (the figures above were measured with 9 slots, before the quarters: 260-300
 B, so 1.3-1.5 GB for 5 million records); the RSS grew by 550 B per record at 1 million (table doubling and
 interpreter overhead included), 2.7 GB for 5 million. datasketch's own `MinHashLSH` (dict storage: a Python set per
@@ -150,10 +150,11 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _WEIGHTS = np.random.default_rng(20240601).integers(0, 2**63, size=256, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
-def _token_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _token_hashes(texts: list[str], folded: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(64-bit hash of every token of `texts`, in order; offset of each text's first token, then the end):
-    the texts normalised here, tokenised and hashed by compiled code (pipeline.kernels.token_hashes)."""
-    normalised = [unicodedata.normalize("NFKC", text).casefold() for text in texts]
+    the texts normalised here (unless `folded`: pipeline.validation.fold's NFKC, case folding and collapsed
+    spaces give the same tokens), tokenised and hashed by compiled code (pipeline.kernels.token_hashes)."""
+    normalised = texts if folded else [unicodedata.normalize("NFKC", text).casefold() for text in texts]
     points = np.frombuffer("".join(normalised).encode("utf-32-le"), np.uint32)
     starts = np.zeros(len(texts) + 1, np.int64)
     np.cumsum([len(text) for text in normalised], out=starts[1:])
@@ -210,7 +211,8 @@ class _Index:
 
     def __init__(self, keys: int, num_perm: int, rows: int = 1024):
         self.counts = np.zeros(2, np.int64)  # records, used table slots
-        self.table = kernels.Table(np.uint32, np.int32, used=self.counts[1:])
+        # (13 keys a record: a fuller table than the quality stage's, 8 B a slot; probes run compiled)
+        self.table = kernels.Table(np.uint32, np.int32, used=self.counts[1:], max_load=0.7)
         self.links = np.zeros((rows, keys), np.int32)
         self.signatures = np.zeros((rows, num_perm), np.uint8)
         self.parts = np.zeros((rows, QUARTERS + 1), np.uint32)
@@ -272,7 +274,7 @@ class NearDuplicates:
         minhash = MinHash(num_perm=num_perm, seed=SEED)
         if getattr(minhash, "scheme", None) != "affine32":
             raise RuntimeError("pipeline.neardup needs datasketch >= 2.0 (affine32 MinHash permutations)")
-        self._a, self._b = (p.astype(np.uint64) for p in minhash.permutations)  # (values below 2**32)
+        self._a, self._b = (p.astype(np.uint32) for p in minhash.permutations)
         self._edit_need: dict[int, int] = {}
         self.index = _Index(self.b + QUARTERS, num_perm)
         self._numbers: dict[str, int] = {}  # task id -> its number in the index
@@ -342,12 +344,12 @@ class NearDuplicates:
             for i, sketched in enumerate(batch.sketched.tolist())
         ]
 
-    def sketch_arrays(self, items: Sequence[Sequence[str]]) -> Sketches:
-        """The sketches of the items (the texts of one record each); a record with under MIN_SHINGLES distinct
-        shingles is not sketched. A batch is computed in one numpy pass (numpy's per-call overhead outweighs the
-        arithmetic on one record), and each distinct text is tokenised and MinHashed once: the records a converter
-        makes of one raw record often share their input, and the MinHash of a record is the element-wise minimum
-        of its texts' MinHashes and that of the few shingles that span two of its texts."""
+    def sketch_arrays(self, items: Sequence[Sequence[str]], folded: bool = False) -> Sketches:
+        """The sketches of the items (the texts of one record each, already `fold`ed if `folded`: the quality
+        stage has them); a record with under MIN_SHINGLES distinct shingles is not sketched. A batch crosses to
+        compiled code once (pipeline.kernels.sketch), and each distinct text is tokenised and MinHashed once:
+        the records a converter makes of one raw record often share their input, and the MinHash of a record
+        is the element-wise minimum of its texts' MinHashes and that of the few shingles spanning two of them."""
         chunks, size = [], 0  # (a batch of long notes would take ~25 bytes a character at once)
         for n, item in enumerate(items):
             size += sum(map(len, item))
@@ -356,11 +358,11 @@ class NearDuplicates:
                 size = sum(map(len, item))
         if chunks:
             bounds = [0, *chunks, len(items)]
-            pieces = [self.sketch_arrays(items[a:b]) for a, b in itertools.pairwise(bounds)]
+            pieces = [self.sketch_arrays(items[a:b], folded) for a, b in itertools.pairwise(bounds)]
             return Sketches(*(np.concatenate([getattr(p, f) for p in pieces]) for f in Sketches.__slots__))
         numbers: dict[str, int] = {}
         layout = [[numbers.setdefault(text, len(numbers)) for text in item] for item in items]
-        hashes, first = _token_hashes(list(numbers))
+        hashes, first = _token_hashes(list(numbers), folded)
         flat = np.fromiter((n for texts in layout for n in texts), np.int64)
         layout_starts = np.zeros(len(items) + 1, np.int64)
         np.cumsum([len(texts) for texts in layout], out=layout_starts[1:])

@@ -138,10 +138,10 @@ class QualityStage:
             kernels.Table(np.uint64, np.uint16, used=self._used[3:4]),  # pair -> number of the first task with it
         )
         self._ids = Strings()  # ids of the records the input table points to, without their "<task_id>:"
-        # The last input seen: normalised (for validation) and hashed folded (for duplicates). A converter's
+        # The last input seen: normalised (for validation), folded and its hash (duplicates, sketches). A converter's
         # records of one raw record often share it (a radiology report's modality and anatomy instances).
         self._last_flat: tuple[str | None, str] = (None, "")
-        self._last_input: tuple[str | None, int] = (None, 0)
+        self._last_input: tuple[str | None, str, int] = (None, "", 0)
         self._audit = self._near = None
         self._kept_out = np.zeros(1024, np.uint64)  # per near-duplicate index row: its output hash if short, or 0
         if config.languages:
@@ -179,7 +179,8 @@ class QualityStage:
         ]
         part = np.fromiter((self._part(name) for name in part_names), np.int32, m)
         id_hash = np.fromiter((_hash(r.id) for r in records), np.uint64, m)
-        in_hash = np.fromiter((self._input_hash(r.input) for r in records), np.uint64, m)
+        folded_in = [self._folded_input(r.input) for r in records]
+        in_hash = np.fromiter((h for _, h in folded_in), np.uint64, m)
         folded = [fold(r.output) for r in records]
         out_hash = np.fromiter((_hash(text) for text in folded), np.uint64, m)
         # (folded text: words joined by one space) With a short output (a label, a hypothesis, an extracted answer),
@@ -192,7 +193,7 @@ class QualityStage:
         for table in self._tables:
             table.reserve(m)
         if near is not None:
-            sketches = near.sketch_arrays([(r.input, r.output) for r in records])
+            sketches = near.sketch_arrays([(i, o) for (i, _), o in zip(folded_in, folded, strict=True)], folded=True)
             keys, edit_need = near.batch_keys(part, sketches)
             near.index.reserve(m)
             if self._kept_out.size < near.index.owner.size:
@@ -310,11 +311,12 @@ class QualityStage:
                 return Violation("language", f"{name}: {problem}", text[:200])
         return None
 
-    def _input_hash(self, text: str) -> int:
-        """The hash of the folded input, kept for the last input (see `_last_input`)."""
+    def _folded_input(self, text: str) -> tuple[str, int]:
+        """The folded input and its hash, kept for the last input (see `_last_input`)."""
         if text is not self._last_input[0]:
-            self._last_input = (text, _hash(fold(text)))
-        return self._last_input[1]
+            folded = fold(text)
+            self._last_input = (text, folded, _hash(folded))
+        return self._last_input[1:]
 
     def finish(self) -> tuple[dict, list[str]]:
         """(report per task, failures). A failure names the task, the check and the figures."""

@@ -25,7 +25,7 @@ def test_compiled_table_keeps_keys_and_values_through_growth_and_wrap_around() -
             if table.keys[pos] == 0:
                 table.keys[pos], table.used[0] = key, table.used[0] + 1
             table.values[0][pos] = reference[key] = rng.getrandbits(32)
-        assert table.used[0] <= kernels.MAX_LOAD * table.keys.size
+        assert table.used[0] <= table.max_load * table.keys.size
     assert len(table) == len(reference) and table.keys.size == 16384
     for key, value in reference.items():
         pos = kernels.slot(table.keys, np.uint64(key))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline import kernels
-from pipeline.neardup import MAX_CHAIN, MIN_SHINGLES, NearDuplicates, _Index, bands, shingles
+from pipeline.neardup import MAX_CHAIN, MIN_SHINGLES, NearDuplicates, Sketches, _Index, bands, shingles
 
 ROOT = Path(__file__).resolve().parent.parent
 _VOCAB = sorted({"".join(random.Random(i).choices("bcdfghklmnprstvzaeiou", k=7)) for i in range(5000)})
@@ -313,3 +313,19 @@ def test_compiled_tokens_are_the_regex_tokens_hashed_by_their_code_points():
             total = sum((ord(c) + 1) * int(neardup._WEIGHTS[i & 255]) for i, c in enumerate(token)) % 2**64
             expected.append(int(mix64(np.array([total], np.uint64))[0]))
         assert hashes[first[n] : first[n + 1]].tolist() == expected, text
+
+
+def test_folded_texts_sketch_as_the_raw_ones():
+    """The quality stage passes texts it has already folded (NFKC, case folding, spaces collapsed) with
+    folded=True, skipping the normalisation: the sketches must be those of the raw texts."""
+    from pipeline.validation import fold
+
+    near = NearDuplicates()
+    items = _mixed_items(300) + [
+        ("Ｔｈｅ  PATIENT\n\twas\u00a0seen  in 患者 CT显示肺结节 clinic today again", "ＯＫ  fine")
+    ]
+    raw = near.sketch_arrays(items)
+    folded = near.sketch_arrays([tuple(fold(text) for text in item) for item in items], folded=True)
+    assert raw.sketched.sum() > 150
+    for field in Sketches.__slots__:
+        assert np.array_equal(getattr(raw, field), getattr(folded, field)), field
