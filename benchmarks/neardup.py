@@ -108,8 +108,9 @@ def run_one(records: int, seed: int, planted_rate: float, threshold: float, num_
         texts = [corpus.text(i) for i in range(first, min(records, first + BATCH))]
         skipped += sum(len(shingles(text, near.shingle)) < MIN_SHINGLES for text in texts)
         started = time.perf_counter()
-        sketches = near.sketch_many([(text,) for text in texts])
-        found = [near.check_sketch(TASK, f"{TASK}:{first + k}", sketch) for k, sketch in enumerate(sketches)]
+        sketches = near.sketch_arrays([(text,) for text in texts])
+        ids = [f"{TASK}:{first + k}" for k in range(len(texts))]
+        found = near.check_many([TASK] * len(texts), ids, sketches)
         seconds += time.perf_counter() - started
         for k, earlier in enumerate(found):
             if earlier is not None:
@@ -172,8 +173,9 @@ def run_corpus(raw: Path) -> dict:
     flagged = 0
     for first in range(0, len(records), BATCH):
         batch = records[first : first + BATCH]
-        sketches = near.sketch_many([(r.input, r.output) for r in batch])
-        flagged += sum(near.check_sketch(r.task_id, r.id, s) is not None for r, s in zip(batch, sketches, strict=True))
+        sketches = near.sketch_arrays([(r.input, r.output) for r in batch])
+        found = near.check_many([r.task_id for r in batch], [r.id for r in batch], sketches)
+        flagged += sum(earlier is not None for earlier in found)
     seconds = time.perf_counter() - started
     return {
         "corpus": str(raw),

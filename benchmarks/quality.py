@@ -13,6 +13,7 @@ training inputs copy a test input of another task.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import resource
 import sys
@@ -121,15 +122,18 @@ def dedup(n: int) -> dict:
     stage = QualityStage(QualityConfig(), {"t": Task("t", "Text Summarization", "Medical Knowledge")})
     planted, found, false = {"exact": 0, "near": 0}, {"exact": 0, "near": 0}, 0
     started = time.perf_counter()
-    for record, kind, _ in records(n):
-        violation = stage.check(record)
-        if kind:
-            planted[kind] += 1
-        flagged = violation is not None and violation.rule in ("exact-duplicate", "near-duplicate")
-        if flagged and kind:
-            found[kind] += 1
-        elif flagged:
-            false += 1
+    stream = records(n)
+    while batch := list(itertools.islice(stream, 512)):  # as the build does: validated one by one, screened at once
+        recs = [record for record, _, _ in batch]
+        verdicts = stage.screen(recs, [r.split for r in recs], [stage.validate(r) for r in recs])
+        for (_, kind, _), violation in zip(batch, verdicts, strict=True):
+            if kind:
+                planted[kind] += 1
+            flagged = violation is not None and violation.rule in ("exact-duplicate", "near-duplicate")
+            if flagged and kind:
+                found[kind] += 1
+            elif flagged:
+                false += 1
     seconds = time.perf_counter() - started
     caught = sum(found.values())
     return {
