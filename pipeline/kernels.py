@@ -165,24 +165,29 @@ def near_add(table_keys, heads, links, signatures, parts, owner, counts, keys, s
     return n
 
 
+@njit(cache=True, inline="always")
+def _near_step(index, keys, signature, shape, part, need, edit_need, chain):  # noqa: ANN001, ANN202
+    """`near_find`, then `near_add` when there is no earlier near duplicate: (the earlier record or -1, the record's
+    new number or -1)."""
+    table_keys, heads, links, signatures, parts, owner, counts = index
+    e = near_find(
+        table_keys, heads, links, signatures, parts, owner, keys, signature, shape, part, need, edit_need, chain
+    )
+    if e >= 0:
+        return e, np.int64(-1)
+    return e, np.int64(
+        near_add(table_keys, heads, links, signatures, parts, owner, counts, keys, signature, shape, part)
+    )
+
+
 @njit(cache=True)
 def near_screen(index, keys, signature, shape, part, active, need, edit_need, chain, earlier):  # noqa: ANN001, ANN202
-    """`near_find` for each active record of a batch in order, and `near_add` of those with no earlier near
-    duplicate; `earlier[i]`: the earlier record's number, -1 (indexed) or -2 (not checked)."""
-    table_keys, heads, links, signatures, parts, owner, counts = index
+    """`_near_step` for each active record of a batch in order; `earlier[i]`: the earlier record's number, -1
+    (indexed) or -2 (not checked)."""
     for i in range(keys.shape[0]):
         earlier[i] = -2
-        if not active[i]:
-            continue
-        e = near_find(
-            table_keys, heads, links, signatures, parts, owner,
-            keys[i], signature[i], shape[i], part[i], need, edit_need[i], chain,
-        )  # fmt: skip
-        earlier[i] = e
-        if e < 0:
-            near_add(
-                table_keys, heads, links, signatures, parts, owner, counts, keys[i], signature[i], shape[i], part[i]
-            )
+        if active[i]:
+            earlier[i] = _near_step(index, keys[i], signature[i], shape[i], part[i], need, edit_need[i], chain)[0]
 
 
 #: Verdicts of `screen`.
@@ -204,7 +209,6 @@ def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdi
     task, part, id_key, valid, pair_key, pair, input_key, out_hash, short, sketched, keys, signature, shape, edit = (
         batch
     )
-    table_keys, heads, links, signatures, parts, owner, counts = near
     for i in range(task.size):
         flags[i] = 0
         ref[i] = -1
@@ -221,15 +225,9 @@ def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdi
             verdict[i] = EXACT
             continue
         if near_need >= 0 and sketched[i]:
-            e = near_find(
-                table_keys, heads, links, signatures, parts, owner,
-                keys[i], signature[i], shape[i], part[i], near_need, edit[i], chain,
-            )  # fmt: skip
+            e, n = _near_step(near, keys[i], signature[i], shape[i], part[i], near_need, edit[i], chain)
             earlier[i] = e
-            if e < 0:
-                n = near_add(
-                    table_keys, heads, links, signatures, parts, owner, counts, keys[i], signature[i], shape[i], part[i]
-                )
+            if n >= 0:
                 kept_out[n] = out_hash[i] if short[i] else np.uint64(0)  # (a plain 0 would make it a float)
                 flags[i] |= INDEXED
             elif not short[i] or (kept_out[e] != 0 and kept_out[e] == out_hash[i]):
