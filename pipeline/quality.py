@@ -29,10 +29,12 @@ from pipeline import kernels
 from pipeline.hashtable import Strings, mix64
 from pipeline.model import Record, Task
 from pipeline.neardup import MAX_CHAIN, NearDuplicates, _Index
-from pipeline.validation import Bounds, Rules, Violation, check, fold, normalise
+from pipeline.validation import Bounds, Rules, Violation, check, fold, fold_flat, normalise
 
 #: Outputs shorter than this many words must match exactly for two records to be near duplicates.
 SHORT_OUTPUT_WORDS = 20
+#: Normalised texts kept between `validate` and `screen` at most (a build batch has up to twice its records).
+FLAT_TEXTS = 8192
 
 
 class QualityError(Exception):
@@ -138,9 +140,12 @@ class QualityStage:
             kernels.Table(np.uint64, np.uint16, used=self._used[3:4]),  # pair -> number of the first task with it
         )
         self._ids = Strings()  # ids of the records the input table points to, without their "<task_id>:"
-        # The last input seen: normalised (for validation), folded and its hash (duplicates, sketches). A converter's
-        # records of one raw record often share it (a radiology report's modality and anatomy instances).
-        self._last_flat: tuple[str | None, str] = (None, "")
+        # The texts of the batch being validated, normalised: validation needs them, and folding them for the
+        # duplicate checks is then only lower-casing (pipeline.validation.fold_flat). A converter's records of one
+        # raw record often share their input (a radiology report's modality and anatomy instances). Emptied by
+        # `screen`, and when it grows past FLAT_TEXTS (a caller that validates and never screens).
+        self._flats: dict[str, str] = {}
+        # The last input screened: folded, and its hash.
         self._last_input: tuple[str | None, str, int] = (None, "", 0)
         self._audit = self._near = None
         self._kept_out = np.zeros(1024, np.uint64)  # per near-duplicate index row: its output hash if short, or 0
@@ -154,9 +159,16 @@ class QualityStage:
     def validate(self, record: Record) -> Violation | None:
         """Record-level rules and the language check (not counted until the record is screened)."""
         task = self.tasks[record.task_id]
-        if record.input is not self._last_flat[0]:
-            self._last_flat = (record.input, normalise(record.input))
-        return check(record, task, self.config.rules, self._last_flat[1]) or self._language(record, task)
+        if len(self._flats) > FLAT_TEXTS:
+            self._flats.clear()
+        flats = self._flats
+        flat_in = flats.get(record.input)
+        if flat_in is None:
+            flat_in = flats[record.input] = normalise(record.input)
+        flat_out = flats.get(record.output)
+        if flat_out is None:
+            flat_out = flats[record.output] = normalise(record.output)
+        return check(record, task, self.config.rules, flat_in, flat_out) or self._language(record, task)
 
     def check(self, record: Record, split: str | None = None) -> Violation | Merge | None:
         """`validate` and `screen` one record (tests, small callers; the build screens batches)."""
@@ -181,7 +193,8 @@ class QualityStage:
         id_hash = np.fromiter((_hash(r.id) for r in records), np.uint64, m)
         folded_in = [self._folded_input(r.input) for r in records]
         in_hash = np.fromiter((h for _, h in folded_in), np.uint64, m)
-        folded = [fold(r.output) for r in records]
+        folded = [self._fold(r.output) for r in records]
+        self._flats.clear()
         out_hash = np.fromiter((_hash(text) for text in folded), np.uint64, m)
         # (folded text: words joined by one space) With a short output (a label, a hypothesis, an extracted answer),
         # near-identical text may be a different instance (another hypothesis of one premise): it is a near
@@ -311,10 +324,14 @@ class QualityStage:
                 return Violation("language", f"{name}: {problem}", text[:200])
         return None
 
+    def _fold(self, text: str) -> str:
+        flat = self._flats.get(text)
+        return fold(text) if flat is None else fold_flat(text, flat)
+
     def _folded_input(self, text: str) -> tuple[str, int]:
         """The folded input and its hash, kept for the last input (see `_last_input`)."""
         if text is not self._last_input[0]:
-            folded = fold(text)
+            folded = self._fold(text)
             self._last_input = (text, folded, _hash(folded))
         return self._last_input[1:]
 

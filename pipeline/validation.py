@@ -56,6 +56,13 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def fold_flat(text: str, flat: str) -> str:
+    """`fold(text)` from `flat` = `normalise(text)`, which the quality stage has computed already: for ASCII text
+    only lower-casing remains (NFKC leaves ASCII alone, ASCII case folding is lower-casing, and neither changes
+    which characters are whitespace), a C loop instead of a second split and join."""
+    return flat.lower() if text.isascii() else fold(text)
+
+
 def normalise(text: str) -> str:
     """Whitespace (including zero-width characters) collapsed to single spaces, ends stripped."""
     if text.isascii() or not _ZERO_WIDTH.search(text):
@@ -63,12 +70,15 @@ def normalise(text: str) -> str:
     return _INVISIBLE.sub(" ", text).strip()
 
 
-def check(record: Record, task: Task, rules: Rules, flat_input: str | None = None) -> Violation | None:
-    """The first rule the record breaks, or None. `flat_input`: `normalise(record.input)` when the caller
-    has it already (the records a converter makes of one raw record often share their input)."""
+def check(
+    record: Record, task: Task, rules: Rules, flat_input: str | None = None, flat_output: str | None = None
+) -> Violation | None:
+    """The first rule the record breaks, or None. `flat_input`, `flat_output`: `normalise` of the input and the
+    output when the caller has them already (the records a converter makes of one raw record often share their
+    input; the quality stage folds both texts later)."""
     closed_answer = bool(task.labels) and task.allows(record.output)  # e.g. HoC's label "None" is an answer
-    for name, text in (("input", record.input), ("output", record.output)):
-        flat = flat_input if name == "input" and flat_input is not None else normalise(text)
+    for name, text, given in (("input", record.input, flat_input), ("output", record.output, flat_output)):
+        flat = given if given is not None else normalise(text)
         if not flat:
             return Violation("empty", f"{name} is empty after whitespace normalisation", text[:200])
         if flat.casefold() in MISSING_SPELLINGS and not (name == "output" and closed_answer):

@@ -261,3 +261,22 @@ def test_one_batch_is_screened_in_order_against_itself() -> None:
     assert report[FREE]["quarantined_by_rule"] == {"empty": 1, "exact-duplicate": 1}  # (a duplicate id is the build's)
     assert report[FREE]["accepted"] == 5 and report[CLOSED]["accepted"] == 1
     assert report[CLOSED]["cross_task_duplicates"] == 1 and report[FREE]["cross_task_duplicates"] == 0
+
+
+def test_folding_a_normalised_text_gives_the_fold_of_the_text() -> None:
+    """The stage folds the texts it has normalised for validation (`fold_flat`: lower-casing only, for ASCII
+    text); the result must be `fold` of the raw text, whatever its whitespace, case or script."""
+    from pipeline.validation import fold, fold_flat, normalise
+
+    rng = random.Random(7)
+    alphabet = "aZqMSX09.,;:!?-'\"() \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # (\x1c-\x1f: whitespace to str.split)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    texts += [
+        "  Ａｎｔｅｒｉｏｒ  ＳＴＥＭＩ ",  # full-width letters: NFKC makes them ASCII
+        "Straße  ﬁne\u00a0print",  # casefold ß -> ss, the fi ligature, a no-break space
+        "zero\u200bwidth  Space\u2028next",  # a zero-width space (removed by normalise, kept by fold)
+        "İstanbul ǅ",  # dotted capital I, a title-case digraph
+        "",
+    ]
+    for text in texts:
+        assert fold_flat(text, normalise(text)) == fold(text), repr(text)
