@@ -117,9 +117,6 @@ SEED = 1
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 _TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
-_CHUNK_BITS = 16
-_CHUNK = 1 << _CHUNK_BITS
-_MAX_LOAD = 0.7
 
 
 def _constant(name: str) -> int:
@@ -211,8 +208,8 @@ class _Index:
 
     def __init__(self, keys: int, num_perm: int, rows: int = 1024):
         self.counts = np.zeros(2, np.int64)  # records, used table slots
-        # (13 keys a record: a fuller table than the quality stage's, 8 B a slot; probes run compiled)
-        self.table = kernels.Table(np.uint32, np.int32, used=self.counts[1:], max_load=0.7)
+        # (13 keys a record, 8 B a slot; probes run compiled)
+        self.table = kernels.Table(np.uint32, np.int32, used=self.counts[1:])
         self.links = np.zeros((rows, keys), np.int32)
         self.signatures = np.zeros((rows, num_perm), np.uint8)
         self.parts = np.zeros((rows, QUARTERS + 1), np.uint32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 
 import numpy as np
 
@@ -26,11 +27,34 @@ def test_compiled_table_keeps_keys_and_values_through_growth_and_wrap_around() -
                 table.keys[pos], table.used[0] = key, table.used[0] + 1
             table.values[0][pos] = reference[key] = rng.getrandbits(32)
         assert table.used[0] <= table.max_load * table.keys.size
-    assert len(table) == len(reference) and table.keys.size == 16384
+    assert len(table) == len(reference) and table.keys.size == 8192  # (the smallest power of two at load 0.7)
     for key, value in reference.items():
         pos = kernels.slot(table.keys, np.uint64(key))
         assert table.keys[pos] == key and table.values[0][pos] == value
     assert table.keys[kernels.slot(table.keys, np.uint64(2))] == 0  # absent: its empty slot
+
+
+def test_growing_a_table_allocates_only_its_new_arrays() -> None:
+    """The last doubling of the near-duplicate index is the build's peak of memory: growth must hold nothing but
+    the old arrays and the new ones (no map of slots, no gathered copies of the values)."""
+    table = kernels.Table(np.uint32, np.int32, np.uint64, max_load=0.7)
+    keys = np.random.default_rng(3).integers(1, 2**32, size=180_000, dtype=np.uint64).astype(np.uint32)
+    table.reserve(len(keys))
+    for n, key in enumerate(keys.tolist()):
+        pos = kernels.slot(table.keys, np.uint32(key))
+        table.keys[pos], table.values[0][pos], table.values[1][pos] = key, n, 3 * n
+    table.used[0] = int(np.count_nonzero(table.keys))
+    before = {int(k): (int(a), int(b)) for k, a, b in zip(*table.keys_and_values(), strict=True) if k}
+    tracemalloc.start()
+    try:
+        table.reserve(table.keys.size)  # doubles at least once
+        grown, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    new_bytes = table.nbytes
+    assert grown >= new_bytes and peak <= new_bytes + 64 * 1024, (peak, new_bytes)
+    after = {int(k): (int(a), int(b)) for k, a, b in zip(*table.keys_and_values(), strict=True) if k}
+    assert after == before
 
 
 def test_strings_round_trip() -> None:
