@@ -1,4 +1,5 @@
-"""Compiled (numba) loops of the quality stage: hash-table probes and the near-duplicate index walk.
+"""Compiled (numba) loops of the quality stage (hash-table probes, the near-duplicate index walk) and of the
+sorted hash sets of pipeline.decontaminate.
 
 Why compiled: de-duplication is sequential by nature (whether a record is a duplicate depends on every
 record before it, in the build's order), so it cannot be vectorised with numpy, and as Python it cost
@@ -104,30 +105,61 @@ class Table:
         return self.keys.nbytes + sum(v.nbytes for v in self.values)
 
 
-# The near-duplicate index (pipeline.neardup): `table_keys`/`heads` map a band key to the newest record with
-# it; `links[n, band]` is the previous record of record n's bucket in that band (-1: none); `signatures`,
-# `parts` and `owner` (the record's part: a task, or a task's test split) are what candidates are verified on.
+# The near-duplicate index (pipeline.neardup._Index), in two parts. The records indexed last, the hot part (from
+# record number counts[2] on), are in a hash table: `table_keys`/`heads` map a band key to the newest record with it,
+# `links[n - counts[2], band]` is the previous record of record n's bucket in that band (-1: none) and `hot_keys`
+# the record's keys. The older records are frozen: `frozen` holds (key << 32 | record) sorted, 8 bytes a key where
+# the table and links cost ~20, and `directory[b]` is where the keys whose top bits are b start (counts[3]: the
+# shift that gives those bits). `signatures`, `parts` and `owner` (the record's part: a task, or a task's test
+# split) are what candidates are verified on. counts: records, used table slots, first hot record, shift.
+
+
+@njit(cache=True, inline="always")
+def _frozen_last(frozen, directory, shift, key):  # noqa: ANN001, ANN202
+    """The position of the last frozen entry of `key` (the newest record with it), or -1."""
+    bucket = np.int64(key) >> shift
+    low, high = directory[bucket], directory[bucket + 1]
+    bound = (np.uint64(key) << np.uint64(32)) | np.uint64(0xFFFFFFFF)
+    while low < high:  # the first entry above every entry of `key`
+        middle = (low + high) // 2
+        if frozen[middle] <= bound:
+            low = middle + 1
+        else:
+            high = middle
+    j = low - 1
+    if j >= directory[bucket] and (frozen[j] >> np.uint64(32)) == key:
+        return j
+    return np.int64(-1)
 
 
 @njit(cache=True)
-def near_find(table_keys, heads, links, signatures, parts, owner, keys, signature, shape, part, need, edit_need, chain):  # noqa: ANN001, ANN202, E501
+def near_find(index, keys, signature, shape, part, need, edit_need, chain):  # noqa: ANN001, ANN202
     """The earliest indexed record of `part` sharing a band key with `keys` (each bucket walked at most
-    `chain` deep, newest first) and either agreeing on >= `need` signature values, or of the same token
-    count (`shape[0]`), differing in at most one quarter hash and agreeing on >= `edit_need`; -1 if none."""
+    `chain` deep, newest first: the hot records, then the frozen ones) and either agreeing on >= `need` signature
+    values, or of the same token count (`shape[0]`), differing in at most one quarter hash and agreeing on
+    >= `edit_need`; -1 if none."""
+    table_keys, heads, links, hot_keys, frozen, directory, signatures, parts, owner, counts = index
+    hot_base, shift = counts[2], counts[3]
     bands = keys.size
     found = np.empty(bands * chain, np.int64)
     k = 0
     for band in range(bands):
-        pos = slot(table_keys, keys[band])
-        if table_keys[pos] == 0:
-            continue
-        n = np.int64(heads[pos])
         walked = 0
-        while n >= 0 and walked < chain:
-            found[k] = n
-            k += 1
-            n = np.int64(links[n, band])
-            walked += 1
+        pos = slot(table_keys, keys[band])
+        if table_keys[pos] != 0:
+            n = np.int64(heads[pos])
+            while n >= 0 and walked < chain:
+                found[k] = n
+                k += 1
+                n = np.int64(links[n - hot_base, band])
+                walked += 1
+        if walked < chain and frozen.size > 0:
+            j = _frozen_last(frozen, directory, shift, keys[band])
+            while j >= 0 and walked < chain and (frozen[j] >> np.uint64(32)) == keys[band]:
+                found[k] = np.int64(frozen[j] & np.uint64(0xFFFFFFFF))
+                k += 1
+                j -= 1
+                walked += 1
     if k == 0:
         return -1
     candidates = np.sort(found[:k])
@@ -155,19 +187,22 @@ def near_find(table_keys, heads, links, signatures, parts, owner, keys, signatur
 
 
 @njit(cache=True)
-def near_add(table_keys, heads, links, signatures, parts, owner, counts, keys, signature, shape, part):  # noqa: ANN001, ANN202
-    """Index a record as number `counts[0]` (the rows have room for it, the table for its keys); returns it.
-    `counts[1]` counts the table's used slots."""
+def near_add(index, keys, signature, shape, part):  # noqa: ANN001, ANN202
+    """Index a record as number `counts[0]`, in the hot part (the rows have room for it, the table for its keys);
+    returns it. `counts[1]` counts the table's used slots."""
+    table_keys, heads, links, hot_keys, frozen, directory, signatures, parts, owner, counts = index
     n = counts[0]
+    row = n - counts[2]
     for band in range(keys.size):
         key = keys[band]
         pos = slot(table_keys, key)
-        links[n, band] = -1
+        links[row, band] = -1
+        hot_keys[row, band] = key
         if table_keys[pos] == 0:
             table_keys[pos] = key
             counts[1] += 1
         elif heads[pos] != n:  # (equal only if two bands of this record have the same key)
-            links[n, band] = heads[pos]
+            links[row, band] = heads[pos]
         heads[pos] = n
     signatures[n, :] = signature
     parts[n, :] = shape
@@ -176,19 +211,98 @@ def near_add(table_keys, heads, links, signatures, parts, owner, counts, keys, s
     return n
 
 
+@njit(cache=True)
+def hot_entries(hot_keys, records, hot_base):  # noqa: ANN001, ANN202
+    """The hot part's (key << 32 | record) entries, sorted, a key repeated in one record's bands once."""
+    entries = np.empty(records * hot_keys.shape[1], np.uint64)
+    k = 0
+    for r in range(records):
+        for band in range(hot_keys.shape[1]):
+            key = hot_keys[r, band]
+            repeated = False
+            for earlier in range(band):
+                repeated |= hot_keys[r, earlier] == key
+            if not repeated:
+                entries[k] = (np.uint64(key) << np.uint64(32)) | np.uint64(hot_base + r)
+                k += 1
+    out = entries[:k]
+    out.sort()
+    return out
+
+
+@njit(cache=True)
+def merge_back(frozen, old, new):  # noqa: ANN001, ANN202
+    """Merge the sorted `new` into `frozen`, whose first `old` entries are sorted and which has room for `new`
+    after them: from the back, so that no second array is needed."""
+    i, j, w = old - 1, new.size - 1, old + new.size - 1
+    while j >= 0:
+        if i >= 0 and frozen[i] > new[j]:
+            frozen[w] = frozen[i]
+            i -= 1
+        else:
+            frozen[w] = new[j]
+            j -= 1
+        w -= 1
+
+
+@njit(cache=True)
+def merge_unique_back(values, old, new):  # noqa: ANN001, ANN202
+    """`merge_back`, then equal neighbours dropped: the distinct values are the first (returned) count of
+    `values`."""
+    merge_back(values, old, new)
+    n = 0
+    for i in range(old + new.size):
+        if n == 0 or values[i] != values[n - 1]:
+            values[n] = values[i]
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def drop_sorted(values, drop):  # noqa: ANN001, ANN202
+    """Remove from the sorted `values` (in place, order kept) those in the sorted `drop`; returns how many stay."""
+    n = j = 0
+    for i in range(values.size):
+        v = values[i]
+        while j < drop.size and drop[j] < v:
+            j += 1
+        if j < drop.size and drop[j] == v:
+            continue
+        values[n] = v
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def fill_bitmap(keys, shift, bitmap):  # noqa: ANN001, ANN202
+    """Set bit (key >> shift) of `bitmap` for every key."""
+    for i in range(keys.size):
+        bit = keys[i] >> shift
+        bitmap[bit >> np.uint64(3)] |= np.uint8(1) << np.uint8(bit & np.uint64(7))
+
+
+@njit(cache=True)
+def fill_directory(frozen, directory, shift):  # noqa: ANN001, ANN202
+    """directory[b]: the first entry of `frozen` whose key's top bits (key >> shift) are at least b."""
+    b = 0
+    for j in range(frozen.size):
+        bucket = np.int64(frozen[j] >> np.uint64(32 + shift))
+        while b <= bucket:
+            directory[b] = j
+            b += 1
+    while b < directory.size:
+        directory[b] = frozen.size
+        b += 1
+
+
 @njit(cache=True, inline="always")
 def _near_step(index, keys, signature, shape, part, need, edit_need, chain):  # noqa: ANN001, ANN202
     """`near_find`, then `near_add` when there is no earlier near duplicate: (the earlier record or -1, the record's
     new number or -1)."""
-    table_keys, heads, links, signatures, parts, owner, counts = index
-    e = near_find(
-        table_keys, heads, links, signatures, parts, owner, keys, signature, shape, part, need, edit_need, chain
-    )
+    e = near_find(index, keys, signature, shape, part, need, edit_need, chain)
     if e >= 0:
         return e, np.int64(-1)
-    return e, np.int64(
-        near_add(table_keys, heads, links, signatures, parts, owner, counts, keys, signature, shape, part)
-    )
+    return e, np.int64(near_add(index, keys, signature, shape, part))
 
 
 @njit(cache=True)

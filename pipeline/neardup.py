@@ -111,6 +111,11 @@ _BATCH_CHARACTERS = 1_000_000
 SMALL_EDIT_SIGMAS = 4.5
 #: Records walked per band bucket at most, newest first.
 MAX_CHAIN = 32
+#: Records in the index's hash table at most, before their keys are frozen into its sorted array (see `_Index`):
+#: ~45 MB of table and chains.
+HOT_RECORDS = 1 << 17
+#: Frozen entries per directory bucket at most (16 at least), searched by bisection: ~0.5 B of directory a key.
+FROZEN_BUCKET = 32
 #: A pair at exactly the threshold shares at least one band with at least this probability.
 BAND_RECALL = 0.995
 SEED = 1
@@ -203,32 +208,60 @@ class Sketches:
 
 class _Index:
     """The indexes of all tasks in one set of arrays, run by pipeline.kernels (see `kernels.near_find`). A band key
-    is mixed with its task's number and band, so tasks share the table but not its buckets; rows grow in place
-    (`ndarray.resize`: large arrays are remapped, not copied, so growing never holds two copies)."""
+    is mixed with its task's number and band, so tasks share the table but not its buckets.
 
-    def __init__(self, keys: int, num_perm: int, rows: int = 1024):
-        self.counts = np.zeros(2, np.int64)  # records, used table slots
-        # (13 keys a record, 8 B a slot; probes run compiled)
-        self.table = kernels.Table(np.uint32, np.int32, used=self.counts[1:])
-        self.links = np.zeros((rows, keys), np.int32)
+    The last `hot` records are in a hash table with chained buckets; when it is full, their keys are frozen: merged
+    into one sorted array of (key, record) entries with a directory by the keys' top bits, 8 bytes a key instead of
+    the table's and chains' ~20 (13 keys a record: about 150 bytes a record less, 0.9 GB at full scale), and a
+    bucket's records are contiguous there, newest last, so the walk is the same. Rows and the sorted array grow in
+    place (`ndarray.resize`: large arrays are remapped, not copied, so growing never holds two copies)."""
+
+    def __init__(self, keys: int, num_perm: int, rows: int = 1024, hot: int | None = None):
+        self.hot = HOT_RECORDS if hot is None else hot
+        self.counts = np.zeros(4, np.int64)  # records, used table slots, first hot record, directory shift
+        self.table = kernels.Table(np.uint32, np.int32, used=self.counts[1:2])
+        self.links = np.zeros((min(rows, self.hot), keys), np.int32)
+        self.hot_keys = np.zeros((min(rows, self.hot), keys), np.uint32)
+        self.frozen = np.zeros(0, np.uint64)
+        self.directory = np.zeros(3, np.int64)
+        self.counts[3] = 31
         self.signatures = np.zeros((rows, num_perm), np.uint8)
         self.parts = np.zeros((rows, QUARTERS + 1), np.uint32)
         self.owner = np.zeros(rows, np.int32)
         self.ids, self.id_ends = bytearray(), array("Q")
 
     def reserve(self, records: int) -> None:
-        """Room for `records` more records (rows and table slots)."""
+        """Room for `records` more records (rows and table slots), freezing the hot part first if they would
+        overflow it."""
+        hot_records = int(self.counts[0] - self.counts[2])
+        if hot_records and hot_records + records > self.hot:
+            self.freeze()
+            hot_records = 0
         self.table.reserve(records * self.links.shape[1])
-        rows = len(self.owner)
-        while self.counts[0] + records > rows:
-            rows *= 2
-        if rows != len(self.owner):
-            for array_ in (self.links, self.signatures, self.parts, self.owner):
-                array_.resize((rows, *array_.shape[1:]), refcheck=False)
+        _grow(self.counts[0] + records, 1.25, self.signatures, self.parts, self.owner)
+        _grow(hot_records + records, 2.0, self.links, self.hot_keys)
+
+    def freeze(self) -> None:
+        """Move the hot part's keys into the sorted array, and empty the table."""
+        records = int(self.counts[0] - self.counts[2])
+        entries = kernels.hot_entries(self.hot_keys, records, self.counts[2])
+        old = self.frozen.size
+        self.frozen.resize(old + entries.size, refcheck=False)
+        kernels.merge_back(self.frozen, old, entries)
+        bits = max(1, min(28, int(self.frozen.size // FROZEN_BUCKET).bit_length()))  # 16-32 entries a bucket
+        if self.directory.size != (1 << bits) + 1:
+            self.directory = np.zeros((1 << bits) + 1, np.int64)
+        self.counts[3] = 32 - bits
+        kernels.fill_directory(self.frozen, self.directory, self.counts[3])
+        self.table.keys[:] = 0
+        self.counts[1] = 0
+        self.counts[2] = self.counts[0]
 
     @property
     def arrays(self) -> tuple:
-        return (*self.table.keys_and_values(), self.links, self.signatures, self.parts, self.owner, self.counts)
+        table_keys, heads = self.table.keys_and_values()
+        hot = (table_keys, heads, self.links, self.hot_keys, self.frozen, self.directory)
+        return (*hot, self.signatures, self.parts, self.owner, self.counts)
 
     def add_id(self, record_id: str, prefix: str) -> None:
         rest = record_id[len(prefix) :]
@@ -243,8 +276,22 @@ class _Index:
     @property
     def nbytes(self) -> int:
         rows = int(self.counts[0])
-        per_row = self.links[0].nbytes + self.signatures[0].nbytes + self.parts[0].nbytes + self.owner[0].nbytes
-        return self.table.nbytes + rows * per_row + len(self.ids) + self.id_ends.itemsize * len(self.id_ends)
+        per_row = self.signatures[0].nbytes + self.parts[0].nbytes + self.owner[0].nbytes
+        hot = self.table.nbytes + self.links.nbytes + self.hot_keys.nbytes
+        frozen = self.frozen.nbytes + self.directory.nbytes
+        return hot + frozen + rows * per_row + len(self.ids) + self.id_ends.itemsize * len(self.id_ends)
+
+
+def _grow(rows: int, factor: float, *arrays: np.ndarray) -> None:
+    """Grow the rows of `arrays` (in place) by `factor` until they have `rows`. The rows of every record indexed
+    grow by a quarter at a time: `resize` zero-fills, so room made in advance is memory held (doubling held up to
+    half as much again at full scale, ~200 MB)."""
+    size = len(arrays[0])
+    while rows > size:
+        size = max(size + 1, int(size * factor))
+    if size != len(arrays[0]):
+        for array_ in arrays:
+            array_.resize((size, *array_.shape[1:]), refcheck=False)
 
 
 class NearDuplicates:

@@ -396,3 +396,23 @@ def test_bitmap_lookup_agrees_with_binary_search() -> None:
     found = module._Keys(keys).contains(values)
     assert found.tolist() == module._contains(keys, values).tolist()
     assert found.sum() >= keys[::7].size and not module._Keys(keys[:0]).contains(values).any()
+
+
+def test_test_hashes_merge_in_place_into_their_sorted_distinct_union() -> None:
+    """The index of test n-grams grows by merging each task's hashes into it (`_merge_into`) and then loses the
+    boilerplate (`kernels.drop_sorted`): the same values as numpy's set operations."""
+    from pipeline import kernels
+
+    rng = np.random.default_rng(5)
+    union, reference = module._NO_HASHES.copy(), np.zeros(0, np.uint64)
+    for size in (0, 1000, 1, 5000, 0, 3000):
+        part = np.unique(rng.integers(0, 20_000, size, dtype=np.uint64))  # overlapping parts
+        union = module._merge_into(union, part)
+        reference = np.union1d(reference, part)
+        assert union.tolist() == reference.tolist()
+    repeated = np.sort(rng.integers(0, 50, 400, dtype=np.uint64))
+    assert module._merge_into(repeated[::2], module._NO_HASHES).tolist() == np.unique(repeated[::2]).tolist()  # a view
+    drop = np.unique(rng.integers(0, 25_000, 4000, dtype=np.uint64))
+    kept = union.copy()
+    kept.resize(kernels.drop_sorted(kept, drop), refcheck=False)
+    assert kept.tolist() == np.setdiff1d(union, drop).tolist() and 0 < kept.size < union.size

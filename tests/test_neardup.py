@@ -173,31 +173,41 @@ def test_bands_reach_the_threshold_and_the_table_grows():
 
 def _add(index: _Index, keys: list[int], signature: np.ndarray, parts: np.ndarray, task: int = 0) -> None:
     index.reserve(1)
-    kernels.near_add(*index.arrays, np.array(keys, np.uint32), signature, parts, task)
+    kernels.near_add(index.arrays, np.array(keys, np.uint32), signature, parts, task)
 
 
 def _find(index: _Index, keys: list[int], signature: np.ndarray, parts: np.ndarray, task: int = 0) -> int:
-    return kernels.near_find(*index.arrays[:-1], np.array(keys, np.uint32), signature, parts, task, 8, 8, MAX_CHAIN)
+    return kernels.near_find(index.arrays, np.array(keys, np.uint32), signature, parts, task, 8, 8, MAX_CHAIN)
 
 
-def test_table_and_rows_keep_every_record_through_growth_and_wrap_around():
-    index = _Index(1, 8)
+@pytest.mark.parametrize("hot", [None, 7])
+def test_index_keeps_every_record_through_growth_wrap_around_and_freezing(hot):
+    """With the default hot part, every key stays in the hash table; with 7 hot records at most, all but the last
+    few are frozen into the sorted array, and are found there just the same."""
+    index = _Index(1, 8, hot=hot)
     rng = np.random.default_rng(0)
     signatures = rng.integers(0, 256, size=(3000, 8), dtype=np.uint8)
     keys = [(i << 16) | 0xFFFF for i in range(1, 1501)] + rng.integers(1, 2**32, 1500).tolist()  # half wrap
     parts = np.zeros(5, np.uint32)
     for i, key in enumerate(keys):
         _add(index, [key], signatures[i], parts + i)
-    assert len(index.table.keys) == 8192 and len(index.owner) == 4096 and index.counts.tolist() == [3000, 3000]
+    assert 3000 <= len(index.owner) <= 3000 * 1.25 and index.counts[0] == 3000  # rows grow by a quarter
+    if hot is None:
+        assert len(index.table.keys) == 8192 and index.counts[1] == 3000 and index.frozen.size == 0
+    else:
+        assert 3000 - 7 <= index.counts[2] < 3000 and index.frozen.size == index.counts[2]
+        assert np.all(np.diff(index.frozen.astype(np.float64)) > 0)  # sorted
     for i, key in enumerate(keys):  # the rows grown in place kept their signatures
         assert _find(index, [key], signatures[i], parts + i) == i
     assert _find(index, [keys[5]], signatures[5], parts + 5, task=1) == -1  # another task's record
+    assert _find(index, [12345], signatures[5], parts + 5) == -1  # a key no record has
 
 
-def test_long_chains_are_walked_newest_first_and_bounded():
-    """A hot bucket (every record shares it) is walked newest first, MAX_CHAIN records at most; a record is
-    also reached through its other bands."""
-    index = _Index(2, 8)
+@pytest.mark.parametrize("hot", [None, 7, 40])
+def test_long_chains_are_walked_newest_first_and_bounded(hot):
+    """A hot bucket (every record shares it) is walked newest first, MAX_CHAIN records at most, across the hash
+    table and the frozen entries alike; a record is also reached through its other bands."""
+    index = _Index(2, 8, hot=hot)
     parts = np.zeros(5, np.uint32)
     signatures = np.repeat(np.arange(100, dtype=np.uint8)[:, None], 8, axis=1)  # no two agree anywhere
     for i in range(100):
@@ -205,6 +215,39 @@ def test_long_chains_are_walked_newest_first_and_bounded():
     assert _find(index, [7, 5], signatures[99 - MAX_CHAIN + 1], parts + 1) == 99 - MAX_CHAIN + 1
     assert _find(index, [7, 5], signatures[99 - MAX_CHAIN], parts + 1) == -1  # past the chain's walk
     assert _find(index, [3, 1000 + 10], signatures[10], parts + 1) == 10  # reached through its other band
+
+
+def test_freezing_the_index_changes_no_verdict(monkeypatch):
+    """A stream of records (copies, one-word edits, templated texts, several tasks) checked in batches gets the
+    same verdicts and clusters whether the index freezes every 50 records or never."""
+    from pipeline import neardup
+
+    rng = random.Random(8)
+    template = words(999, 70)
+    items, tasks, ids = [], [], []
+    for i in range(1500):
+        choice = rng.random()
+        if choice < 0.2 and items:
+            base = rng.choice(items)[0].split()
+            text = " ".join(edit_one_word(base, seed=i) if rng.random() < 0.5 else base)
+        elif choice < 0.4:
+            text = " ".join(edit_one_word(template, seed=i))
+        else:
+            text = record(words(i, rng.choice([20, 60, 150])))
+        items.append((text,))
+        tasks.append(rng.choice("ab"))
+        ids.append(f"{tasks[-1]}:{i}")
+    results = []
+    for hot in (neardup.HOT_RECORDS, 50):
+        monkeypatch.setattr(neardup, "HOT_RECORDS", hot)
+        near, found = NearDuplicates(), []
+        for start in range(0, len(items), 128):
+            batch = near.sketch_arrays(items[start : start + 128])
+            found += near.check_many(tasks[start : start + 128], ids[start : start + 128], batch)
+        assert (near.index.frozen.size > 0) == (hot == 50)
+        results.append((found, near.clusters()))
+    assert results[0] == results[1]
+    assert sum(f is not None for f in results[0][0]) > 300  # the stream has near duplicates to find
 
 
 def test_a_batch_is_checked_against_itself_in_order_and_tasks_stay_apart():
