@@ -60,7 +60,12 @@ class Table:
     """A hash table of non-zero 64-bit (or 32-bit) keys with fixed-width values, for the compiled loops.
     `used` is kept in a one-element array so that a loop can count what it inserts. Loaded up to 0.7 (0.35 just
     after growing): memory is what limits a full-scale build, and a compiled linear probe at that load still
-    costs a few nanoseconds."""
+    costs a few nanoseconds.
+
+    With `hot`, a table that would hold more than `hot` keys first freezes them (`freeze`): they move to sorted
+    arrays (`frozen`, `frozen_values`) searched by bisection behind a directory of their top bits, where a key
+    costs its own bytes and not those of the 1.4-2.9 slots the open table keeps for it. A key is then in exactly
+    one of the two parts; loops look in both (`find`) and insert into the hot one. `used` counts both."""
 
     def __init__(
         self,
@@ -68,19 +73,28 @@ class Table:
         *value_dtypes: type,
         used: np.ndarray | None = None,
         max_load: float = 0.7,
+        hot: int | None = None,
     ):
-        self.max_load = max_load
+        self.max_load, self.hot = max_load, hot
         self.keys = np.zeros(1024, key_dtype)
         self.values = [np.zeros(1024, dtype) for dtype in value_dtypes]
         self.used = np.zeros(1, np.int64) if used is None else used  # (a view: a loop may count in a shared array)
+        self.frozen = np.zeros(0, key_dtype)
+        self.frozen_values = [np.zeros(0, dtype) for dtype in value_dtypes]
+        self.directory = np.zeros(3, np.int64)
+        self.shift = np.full(1, 8 * self.keys.itemsize - 1, np.uint64)  # (an array: loops read it from the tuple)
 
     def __len__(self) -> int:
         return int(self.used[0])
 
     def reserve(self, more: int) -> None:
-        """Make room for `more` new keys at a load of at most `max_load`."""
+        """Make room for `more` new keys at a load of at most `max_load` (after freezing, with `hot`)."""
+        hot_keys = int(self.used[0]) - self.frozen.size
+        if self.hot is not None and hot_keys and hot_keys + more > self.hot:
+            self.freeze()
+            hot_keys = 0
         size = self.keys.size
-        while self.used[0] + more > self.max_load * size:
+        while hot_keys + more > self.max_load * size:
             size *= 2
         if size == self.keys.size:
             return
@@ -97,19 +111,98 @@ class Table:
             values.append(new)
         self.keys, self.values = keys, values
 
+    def freeze(self) -> None:
+        """Merge the hot keys and their values into the sorted arrays, and empty the hash table."""
+        occupied = np.flatnonzero(self.keys)
+        order = occupied[np.argsort(self.keys[occupied])]  # (keys are distinct)
+        old = self.frozen.size
+        self.frozen = _grown(self.frozen, old + order.size)
+        self.frozen_values = [_grown(values, old + order.size) for values in self.frozen_values]
+        new_values = _two([values[order] for values in self.values])
+        merge_back_values(self.frozen, old, *_two(self.frozen_values), self.keys[order], *new_values)
+        bits = max(1, min(28, (self.frozen.size // 32).bit_length()))  # 16-32 keys a bucket
+        if self.directory.size != (1 << bits) + 1:
+            self.directory = np.zeros((1 << bits) + 1, np.int64)
+        self.shift[0] = 8 * self.keys.itemsize - bits
+        fill_directory(self.frozen, self.directory, self.shift[0])
+        self.keys[:] = 0
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """For the loops: hot keys and values, frozen keys and values, directory, shift."""
+        return (self.keys, *self.values, self.frozen, *self.frozen_values, self.directory, self.shift)
+
     def keys_and_values(self) -> tuple[np.ndarray, ...]:
         return (self.keys, *self.values)
 
     @property
     def nbytes(self) -> int:
-        return self.keys.nbytes + sum(v.nbytes for v in self.values)
+        hot = self.keys.nbytes + sum(v.nbytes for v in self.values)
+        return hot + self.frozen.nbytes + sum(v.nbytes for v in self.frozen_values) + self.directory.nbytes
+
+
+_NO_VALUES = np.zeros(0, np.uint8)
+
+
+def _two(values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Two value arrays for `merge_back_values` (empty ones stand for those a table does not have)."""
+    return (*values, _NO_VALUES, _NO_VALUES)[:2]  # type: ignore[return-value]
+
+
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    """`values` resized in place (remapped, not copied) to `size`."""
+    if not values.flags.owndata:
+        values = values.copy()
+    values.resize(size, refcheck=False)
+    return values
+
+
+@njit(cache=True)
+def merge_back_values(frozen, old, values_a, values_b, new, new_a, new_b):  # noqa: ANN001, ANN202
+    """Merge the sorted keys `new` (their values in `new_a`, `new_b`; empty arrays: no such values) into the
+    first `old` keys of `frozen` and values, which have room for them after: from the back, no second array."""
+    i, w = old - 1, old + new.size - 1
+    for j in range(new.size - 1, -1, -1):
+        while i >= 0 and frozen[i] > new[j]:
+            frozen[w] = frozen[i]
+            if values_a.size:
+                values_a[w] = values_a[i]
+            if values_b.size:
+                values_b[w] = values_b[i]
+            i -= 1
+            w -= 1
+        frozen[w] = new[j]
+        if values_a.size:
+            values_a[w] = new_a[j]
+        if values_b.size:
+            values_b[w] = new_b[j]
+        w -= 1
+
+
+@njit(cache=True, inline="always")
+def find(frozen, directory, shift, key):  # noqa: ANN001, ANN202
+    """The position of `key` among the sorted `frozen` keys (directory[b]: the first key with key >> shift >= b),
+    or -1."""
+    if frozen.size == 0:
+        return np.int64(-1)
+    bucket = np.int64(key >> shift)
+    low, high = directory[bucket], directory[bucket + 1]
+    while low < high:
+        middle = (low + high) // 2
+        if frozen[middle] < key:
+            low = middle + 1
+        else:
+            high = middle
+    if low < directory[bucket + 1] and frozen[low] == key:
+        return np.int64(low)
+    return np.int64(-1)
 
 
 # The near-duplicate index (pipeline.neardup._Index), in two parts. The records indexed last, the hot part (from
 # record number counts[2] on), are in a hash table: `table_keys`/`heads` map a band key to the newest record with it,
 # `links[n - counts[2], band]` is the previous record of record n's bucket in that band (-1: none) and `hot_keys`
 # the record's keys. The older records are frozen: `frozen` holds (key << 32 | record) sorted, 8 bytes a key where
-# the table and links cost ~20, and `directory[b]` is where the keys whose top bits are b start (counts[3]: the
+# the table and links cost ~20, and `directory[b]` is where the entries whose top bits are b start (counts[3]: the
 # shift that gives those bits). `signatures`, `parts` and `owner` (the record's part: a task, or a task's test
 # split) are what candidates are verified on. counts: records, used table slots, first hot record, shift.
 
@@ -117,9 +210,9 @@ class Table:
 @njit(cache=True, inline="always")
 def _frozen_last(frozen, directory, shift, key):  # noqa: ANN001, ANN202
     """The position of the last frozen entry of `key` (the newest record with it), or -1."""
-    bucket = np.int64(key) >> shift
-    low, high = directory[bucket], directory[bucket + 1]
     bound = (np.uint64(key) << np.uint64(32)) | np.uint64(0xFFFFFFFF)
+    bucket = np.int64(bound >> np.uint64(shift))
+    low, high = directory[bucket], directory[bucket + 1]
     while low < high:  # the first entry above every entry of `key`
         middle = (low + high) // 2
         if frozen[middle] <= bound:
@@ -283,10 +376,10 @@ def fill_bitmap(keys, shift, bitmap):  # noqa: ANN001, ANN202
 
 @njit(cache=True)
 def fill_directory(frozen, directory, shift):  # noqa: ANN001, ANN202
-    """directory[b]: the first entry of `frozen` whose key's top bits (key >> shift) are at least b."""
+    """directory[b]: the first entry of the sorted `frozen` with entry >> shift >= b."""
     b = 0
     for j in range(frozen.size):
-        bucket = np.int64(frozen[j] >> np.uint64(32 + shift))
+        bucket = np.int64(frozen[j] >> np.uint64(shift))
         while b <= bucket:
             directory[b] = j
             b += 1
@@ -330,7 +423,9 @@ def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdi
     the record is accepted, or merged into the instance of the same input where the task allows several
     outputs. `used` counts each table's keys (seen ids, pairs, inputs, pairs across tasks); `near_need` < 0 skips
     the near-duplicate checks. Keys are non-zero and already mixed with their task or part by the caller."""
-    seen, pairs, inputs, input_out, input_id, across, across_task = tables
+    (seen, seen_frozen, seen_directory, seen_shift), (pairs, pairs_frozen, pairs_directory, pairs_shift) = tables[:2]
+    inputs, input_out, input_id, inputs_frozen, frozen_out, frozen_id, inputs_directory, inputs_shift = tables[2]
+    across, across_task, across_frozen, frozen_task, across_directory, across_shift = tables[3]
     task, part, id_key, valid, pair_key, pair, input_key, out_hash, short, sketched, keys, signature, shape, edit = (
         batch
     )
@@ -339,14 +434,14 @@ def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdi
         ref[i] = -1
         earlier[i] = -2
         pos = slot(seen, id_key[i])
-        if seen[pos] != 0:
+        if seen[pos] != 0 or find(seen_frozen, seen_directory, seen_shift[0], id_key[i]) >= 0:
             verdict[i] = DUPLICATE_ID
             continue
         if not valid[i]:
             verdict[i] = INVALID
             continue
         p = slot(pairs, pair_key[i])
-        if pairs[p] != 0:
+        if pairs[p] != 0 or find(pairs_frozen, pairs_directory, pairs_shift[0], pair_key[i]) >= 0:
             verdict[i] = EXACT
             continue
         if near_need >= 0 and sketched[i]:
@@ -362,14 +457,15 @@ def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdi
         pairs[p] = pair_key[i]
         used[1] += 1
         q = slot(inputs, input_key[i])
-        if inputs[q] == 0:
+        f = find(inputs_frozen, inputs_directory, inputs_shift[0], input_key[i]) if inputs[q] == 0 else -1
+        if inputs[q] == 0 and f < 0:
             inputs[q] = input_key[i]
             input_out[q] = out_hash[i]
             input_id[q] = used[2]
             used[2] += 1
             flags[i] |= NEW_INPUT
-        elif input_out[q] != out_hash[i]:
-            ref[i] = input_id[q]
+        elif (input_out[q] if f < 0 else frozen_out[f]) != out_hash[i]:
+            ref[i] = input_id[q] if f < 0 else frozen_id[f]
             if several[task[i]]:
                 verdict[i] = MERGE
                 seen[pos] = id_key[i]
@@ -377,11 +473,12 @@ def screen(tables, used, near, kept_out, several, near_need, chain, batch, verdi
                 continue
             flags[i] |= CONFLICT
         a = slot(across, pair[i])
-        if across[a] == 0:
+        f = find(across_frozen, across_directory, across_shift[0], pair[i]) if across[a] == 0 else -1
+        if across[a] == 0 and f < 0:
             across[a] = pair[i]
             across_task[a] = task[i]
             used[3] += 1
-        elif across_task[a] != task[i]:
+        elif (across_task[a] if f < 0 else frozen_task[f]) != task[i]:
             flags[i] |= CROSS_TASK
         seen[pos] = id_key[i]
         used[0] += 1

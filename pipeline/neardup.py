@@ -224,7 +224,7 @@ class _Index:
         self.hot_keys = np.zeros((min(rows, self.hot), keys), np.uint32)
         self.frozen = np.zeros(0, np.uint64)
         self.directory = np.zeros(3, np.int64)
-        self.counts[3] = 31
+        self.counts[3] = 63
         self.signatures = np.zeros((rows, num_perm), np.uint8)
         self.parts = np.zeros((rows, QUARTERS + 1), np.uint32)
         self.owner = np.zeros(rows, np.int32)
@@ -251,7 +251,7 @@ class _Index:
         bits = max(1, min(28, int(self.frozen.size // FROZEN_BUCKET).bit_length()))  # 16-32 entries a bucket
         if self.directory.size != (1 << bits) + 1:
             self.directory = np.zeros((1 << bits) + 1, np.int64)
-        self.counts[3] = 32 - bits
+        self.counts[3] = 64 - bits  # (of the entries: the key's top bits)
         kernels.fill_directory(self.frozen, self.directory, self.counts[3])
         self.table.keys[:] = 0
         self.counts[1] = 0

@@ -34,6 +34,34 @@ def test_compiled_table_keeps_keys_and_values_through_growth_and_wrap_around() -
     assert table.keys[kernels.slot(table.keys, np.uint64(2))] == 0  # absent: its empty slot
 
 
+def test_a_table_with_a_hot_limit_freezes_its_keys_and_values_into_sorted_arrays() -> None:
+    """kernels.Table(hot=...): past the limit, keys and both values move to the sorted arrays, where `find` gets
+    them back; the hash table holds only the keys added since, and every key is in exactly one part."""
+    rng = random.Random(9)
+    table = kernels.Table(np.uint64, np.uint64, np.uint16, hot=100)
+    reference = {}
+    for _ in range(40):
+        chunk = [rng.getrandbits(64) | 1 for _ in range(rng.randint(1, 60))]
+        table.reserve(len(chunk))
+        assert int(table.used[0]) - table.frozen.size <= 100
+        for key in chunk:
+            pos = kernels.slot(table.keys, np.uint64(key))
+            table.keys[pos], table.used[0] = key, table.used[0] + 1
+            table.values[0][pos], table.values[1][pos] = reference[key] = (key >> 7, key & 0xFFFF)
+    assert table.frozen.size > 1000 and np.all(table.frozen[1:] > table.frozen[:-1])
+    for key, (a, b) in reference.items():
+        f = kernels.find(table.frozen, table.directory, table.shift[0], np.uint64(key))
+        pos = kernels.slot(table.keys, np.uint64(key))
+        assert (f >= 0) != (table.keys[pos] == key)
+        got = (
+            (table.frozen_values[0][f], table.frozen_values[1][f])
+            if f >= 0
+            else (table.values[0][pos], table.values[1][pos])
+        )
+        assert (int(got[0]), int(got[1])) == (a, b)
+    assert kernels.find(table.frozen, table.directory, table.shift[0], np.uint64(2)) == -1
+
+
 def test_growing_a_table_allocates_only_its_new_arrays() -> None:
     """The last doubling of the near-duplicate index is the build's peak of memory: growth must hold nothing but
     the old arrays and the new ones (no map of slots, no gathered copies of the values)."""

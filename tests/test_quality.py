@@ -209,6 +209,45 @@ def test_verdicts_are_the_same_whether_records_are_screened_in_batches_or_one_at
     assert verdicts(512) == alone
 
 
+def test_freezing_the_duplicate_tables_changes_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The duplicate tables and the near-duplicate index move their older keys to sorted arrays (HOT_KEYS,
+    HOT_RECORDS): a stream of repeated ids, exact and near duplicates, conflicting outputs and pairs shared between
+    tasks, frozen every few records, gets the verdicts and the report it gets when nothing is frozen."""
+    from pipeline import neardup, quality
+    from pipeline.quality import QualityStage
+
+    tasks = {t.id: t for t in make(lambda files: iter(()), TASKS, "pubmedqa").tasks}
+    tasks[FREE] = replace(tasks[FREE], several_outputs=True)  # its other answers to one input are merged
+    rng = random.Random(11)
+    questions = [sentence(rng, i) for i in range(60)]
+    answers = ["yes", "no", "maybe", "Yes, at the same dose.", "It was stopped after two weeks."]
+    stream = []
+    for i in range(1500):
+        key = str(rng.randrange(1300))  # some ids repeat
+        text = rng.choice(questions) if rng.random() < 0.7 else sentence(rng, 1000 + i)
+        if rng.random() < 0.1:  # a near duplicate: one word changed
+            text = text.replace("ward", "unit")
+        stream.append(
+            (Record(rng.choice(TASKS), key, text, rng.choice(answers), "in.txt", str(i)), rng.choice(["train", "test"]))
+        )
+
+    def run() -> tuple[list[str], dict]:
+        stage = QualityStage(QualityConfig(), tasks)
+        found = []
+        for start in range(0, len(stream), 64):
+            records, splits = zip(*stream[start : start + 64], strict=True)
+            found += map(repr, stage.screen(records, splits, [stage.validate(r) for r in records]))
+        return found, stage.finish()[0]
+
+    never = run()
+    monkeypatch.setattr(quality, "HOT_KEYS", 40)
+    monkeypatch.setattr(neardup, "HOT_RECORDS", 40)
+    assert run() == never
+    rules = " ".join(never[0])
+    assert all(rule in rules for rule in ("duplicate-id", "exact-duplicate", "near-duplicate", "Merge"))
+    assert never[1][CLOSED]["conflicting_outputs"] and never[1][CLOSED]["cross_task_duplicates"]
+
+
 def test_records_sharing_one_input_are_each_judged_on_their_own_output() -> None:
     """The stage keeps the last input normalised and hashed (a converter's records of one raw record share it):
     the records after the first must still be judged on their own outputs, and a swapped (output, input) pair
