@@ -157,6 +157,16 @@ def _grown(values: np.ndarray, size: int) -> np.ndarray:
     return values
 
 
+@njit(cache=True, inline="always")
+def _put(keys, values_a, values_b, w, from_keys, from_a, from_b, r):  # noqa: ANN001, ANN202
+    """Entry r of (from_keys, from_a, from_b) to position w of (keys, values_a, values_b); empty: no such values."""
+    keys[w] = from_keys[r]
+    if values_a.size:
+        values_a[w] = from_a[r]
+    if values_b.size:
+        values_b[w] = from_b[r]
+
+
 @njit(cache=True)
 def merge_back_values(frozen, old, values_a, values_b, new, new_a, new_b):  # noqa: ANN001, ANN202
     """Merge the sorted keys `new` (their values in `new_a`, `new_b`; empty arrays: no such values) into the
@@ -164,18 +174,10 @@ def merge_back_values(frozen, old, values_a, values_b, new, new_a, new_b):  # no
     i, w = old - 1, old + new.size - 1
     for j in range(new.size - 1, -1, -1):
         while i >= 0 and frozen[i] > new[j]:
-            frozen[w] = frozen[i]
-            if values_a.size:
-                values_a[w] = values_a[i]
-            if values_b.size:
-                values_b[w] = values_b[i]
+            _put(frozen, values_a, values_b, w, frozen, values_a, values_b, i)
             i -= 1
             w -= 1
-        frozen[w] = new[j]
-        if values_a.size:
-            values_a[w] = new_a[j]
-        if values_b.size:
-            values_b[w] = new_b[j]
+        _put(frozen, values_a, values_b, w, new, new_a, new_b, j)
         w -= 1
 
 
@@ -324,25 +326,11 @@ def hot_entries(hot_keys, records, hot_base):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True)
-def merge_back(frozen, old, new):  # noqa: ANN001, ANN202
-    """Merge the sorted `new` into `frozen`, whose first `old` entries are sorted and which has room for `new`
-    after them: from the back, so that no second array is needed."""
-    i, j, w = old - 1, new.size - 1, old + new.size - 1
-    while j >= 0:
-        if i >= 0 and frozen[i] > new[j]:
-            frozen[w] = frozen[i]
-            i -= 1
-        else:
-            frozen[w] = new[j]
-            j -= 1
-        w -= 1
-
-
-@njit(cache=True)
 def merge_unique_back(values, old, new):  # noqa: ANN001, ANN202
-    """`merge_back`, then equal neighbours dropped: the distinct values are the first (returned) count of
-    `values`."""
-    merge_back(values, old, new)
+    """`merge_back_values` of keys alone, then equal neighbours dropped: the distinct values are the first
+    (returned) count of `values`."""
+    nothing = values[:0]
+    merge_back_values(values, old, nothing, nothing, new, nothing, nothing)
     n = 0
     for i in range(old + new.size):
         if n == 0 or values[i] != values[n - 1]:

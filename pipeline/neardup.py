@@ -58,11 +58,13 @@ planted copies of an earlier record with one word changed; 2-core machine):
 | 100,000 | 0.8, 64 | 3,952 | 159 MB | 328 | 0.938 | 0.980 (0.980) |
 | 100,000 | 0.8, 128 | 3,844 | 225 MB | 597 | 0.9985 | 0.995 (0.995) |
 
-Memory: the index holds per kept record a 64 B signature, 20 B of length and quarter hashes, 52 B of chain links, 4
-B of task number and 13 table slots of 8 B (9 bands, 4 quarters) at a load of 0.35-0.7, and the record id without
-its `task_id:` prefix: about 350-550 B (the figures above were measured with 9 slots, before the quarters: 260-300
-B, so 1.3-1.5 GB for 5 million records); the RSS grew by 550 B per record at 1 million (table doubling and
-interpreter overhead included), 2.7 GB for 5 million. datasketch's own `MinHashLSH` (dict storage: a Python set per
+Memory: the index holds per kept record a 64 B signature, 20 B of length and quarter hashes, 4 B of task number,
+the record id without its `task_id:` prefix and 13 keys (9 bands, 4 quarters). The last HOT_RECORDS records' keys
+are in a hash table (8 B a slot at a load of 0.35-0.7) with chain links (4 B a key) and their keys again (for
+freezing); older keys are frozen: 8 B each in one sorted array, plus ~0.5 B of directory. So about 220 B a record
+at scale (it was 350-550 B with every key in the table: the table's last doubling alone, 1 GB of slots at 6M
+records, plus numpy's temporaries while re-hashing, made the index the largest part of a full-scale MIMIC-IV
+build's 4.3 GB). datasketch's own `MinHashLSH` (dict storage: a Python set per
 bucket, a bytes key per band) with the same bands grew by 3,200-3,400 B per record, 16 GB for 5 million, and keeps
 no signature to verify candidates with (at its default bands for 0.9, b=3 and r=21, about 1,100 B, but only 29 % of
 the pairs at Jaccard 0.9 become candidates); hence only the MinHash permutations come from datasketch.
@@ -247,7 +249,8 @@ class _Index:
         entries = kernels.hot_entries(self.hot_keys, records, self.counts[2])
         old = self.frozen.size
         self.frozen.resize(old + entries.size, refcheck=False)
-        kernels.merge_back(self.frozen, old, entries)
+        nothing = entries[:0]
+        kernels.merge_back_values(self.frozen, old, nothing, nothing, entries, nothing, nothing)
         bits = max(1, min(28, int(self.frozen.size // FROZEN_BUCKET).bit_length()))  # 16-32 entries a bucket
         if self.directory.size != (1 << bits) + 1:
             self.directory = np.zeros((1 << bits) + 1, np.int64)
