@@ -61,10 +61,11 @@ planted copies of an earlier record with one word changed; 2-core machine):
 Memory: the index holds per kept record a 64 B signature, 20 B of length and quarter hashes, 4 B of task number,
 the record id without its `task_id:` prefix and 13 keys (9 bands, 4 quarters). The last HOT_RECORDS records' keys
 are in a hash table (8 B a slot at a load of 0.35-0.7) with chain links (4 B a key) and their keys again (for
-freezing); older keys are frozen: 8 B each in one sorted array, plus ~0.5 B of directory. So about 220 B a record
-at scale (it was 350-550 B with every key in the table: the table's last doubling alone, 1 GB of slots at 6M
-records, plus numpy's temporaries while re-hashing, made the index the largest part of a full-scale MIMIC-IV
-build's 4.3 GB). datasketch's own `MinHashLSH` (dict storage: a Python set per
+freezing); older keys are frozen: 8 B each in one sorted array, plus ~0.5 B of directory. So about 210 B a record
+once the hot part is small beside the frozen one (`python benchmarks/neardup.py --records 300000`: 371 B, of which
+~165 B is the hot part's 46 MB); it was 350-550 B with every key in the table, whose last doubling (1 GB of slots
+at 6M records, plus numpy's temporaries while re-hashing) made the index the largest part of a full-scale MIMIC-IV
+build's 4.3 GB. datasketch's own `MinHashLSH` (dict storage: a Python set per
 bucket, a bytes key per band) with the same bands grew by 3,200-3,400 B per record, 16 GB for 5 million, and keeps
 no signature to verify candidates with (at its default bands for 0.9, b=3 and r=21, about 1,100 B, but only 29 % of
 the pairs at Jaccard 0.9 become candidates); hence only the MinHash permutations come from datasketch.
