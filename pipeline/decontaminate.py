@@ -31,7 +31,7 @@ looked up with searchsorted behind a bitmap of 2 bytes a key), never texts: abou
 distinct test n-gram and 8 per distinct test input, plus, for a moment, about three times that for
 the largest test task (the two largest with two workers) while its n-grams are sorted and counted; each task's
 hashes are merged into the union in place as they arrive (at scale 1.0, 123M test n-grams: the largest process
-peaked at 5.4 GB when all tasks' arrays were held and concatenated, under 2 GB since).
+peaked at 5.4 GB when all tasks' arrays were held and concatenated, about 2 GB since).
 Parquet is streamed a batch at a time, and a batch is hashed in pieces of PIECE_CHARS characters.
 The test instance named in the report is found by a second pass over the test shards that looks
 only for the hashes that removed something.
