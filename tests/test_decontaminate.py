@@ -5,6 +5,7 @@ and reported; test rows, clean rows and everything else stay as they were."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import shutil
@@ -410,6 +411,12 @@ def test_test_hashes_merge_in_place_into_their_sorted_distinct_union() -> None:
         union = module._merge_into(union, part)
         reference = np.union1d(reference, part)
         assert union.tolist() == reference.tolist()
+    runs = module._HashSet()  # the index's union: overlapping parts merged in runs of doubling size
+    for size in (3000, 10, 0, 700, 700, 5000, 1):
+        runs.add(np.unique(rng.integers(0, 20_000, size, dtype=np.uint64)))
+        assert 0 < len(runs.runs) <= 4 and all(a.size > b.size for a, b in itertools.pairwise(runs.runs))
+    parts_union = np.unique(np.concatenate(runs.runs))
+    assert runs.union().tolist() == parts_union.tolist() and not runs.runs
     repeated = np.sort(rng.integers(0, 50, 400, dtype=np.uint64))
     assert module._merge_into(repeated[::2], module._NO_HASHES).tolist() == np.unique(repeated[::2]).tolist()  # a view
     drop = np.unique(rng.integers(0, 25_000, 4000, dtype=np.uint64))
