@@ -182,21 +182,27 @@ def merge_back_values(frozen, old, values_a, values_b, new, new_a, new_b):  # no
 
 
 @njit(cache=True, inline="always")
-def find(frozen, directory, shift, key):  # noqa: ANN001, ANN202
-    """The position of `key` among the sorted `frozen` keys (directory[b]: the first key with key >> shift >= b),
-    or -1."""
-    if frozen.size == 0:
-        return np.int64(-1)
-    bucket = np.int64(key >> shift)
-    low, high = directory[bucket], directory[bucket + 1]
+def _after(frozen, low, high, bound):  # noqa: ANN001, ANN202
+    """The first position in [low, high) of the sorted `frozen` whose value is above `bound` (high if none)."""
     while low < high:
         middle = (low + high) // 2
-        if frozen[middle] < key:
+        if frozen[middle] <= bound:
             low = middle + 1
         else:
             high = middle
-    if low < directory[bucket + 1] and frozen[low] == key:
-        return np.int64(low)
+    return low
+
+
+@njit(cache=True, inline="always")
+def find(frozen, directory, shift, key):  # noqa: ANN001, ANN202
+    """The position of `key` (uint64, non-zero) among the sorted `frozen` keys (directory[b]: the first key with
+    key >> shift >= b), or -1."""
+    if frozen.size == 0:
+        return np.int64(-1)
+    bucket = np.int64(key >> shift)
+    pos = _after(frozen, directory[bucket], directory[bucket + 1], key - np.uint64(1))
+    if pos < directory[bucket + 1] and frozen[pos] == key:
+        return np.int64(pos)
     return np.int64(-1)
 
 
@@ -214,14 +220,7 @@ def _frozen_last(frozen, directory, shift, key):  # noqa: ANN001, ANN202
     """The position of the last frozen entry of `key` (the newest record with it), or -1."""
     bound = (np.uint64(key) << np.uint64(32)) | np.uint64(0xFFFFFFFF)
     bucket = np.int64(bound >> np.uint64(shift))
-    low, high = directory[bucket], directory[bucket + 1]
-    while low < high:  # the first entry above every entry of `key`
-        middle = (low + high) // 2
-        if frozen[middle] <= bound:
-            low = middle + 1
-        else:
-            high = middle
-    j = low - 1
+    j = _after(frozen, directory[bucket], directory[bucket + 1], bound) - 1  # (the entries of `key` end before it)
     if j >= directory[bucket] and (frozen[j] >> np.uint64(32)) == key:
         return j
     return np.int64(-1)
