@@ -67,6 +67,9 @@ def test_tables_show_the_stages_the_ratio_and_the_projection(results: dict) -> N
     assert "| mimic_iv | " + " | ".join(["1.0"] * len(run.STAGES)) + " | 40.0 | 4.0x |" in text  # at scale 1
     assert f"{run.TARGET_INSTANCES:,} instances (MedS-Ins) -> **{(5 + 1000) / 60:,.1f} min**" in text
     assert "| naive mimic_iv ours_build | 50.0 |" in text  # us per raw row
+    # The naive table divides by the instances each script made: 10 s / 2M and 40 s / 2M at scale 1.
+    assert "| mimic_iv | ours_extract | 10.00 | 80,000 | 2000000 | 5.0 | 100 | 1.00 |" in text
+    assert "| mimic_iv | ours_build | 40.00 | 20,000 | 2000000 | 20.0 | 100 | 4.00 |" in text
 
 
 def test_tables_are_printed_again_from_the_json(results: dict, tmp_path: Path) -> None:
