@@ -411,11 +411,14 @@ def test_test_hashes_merge_in_place_into_their_sorted_distinct_union() -> None:
         union = module._merge_into(union, part)
         reference = np.union1d(reference, part)
         assert union.tolist() == reference.tolist()
-    runs = module._HashSet()  # the index's union: overlapping parts merged in runs of doubling size
+    runs, added = module._HashSet(), module._NO_HASHES  # the index's union: parts merged in runs of doubling size
     for size in (3000, 10, 0, 700, 700, 5000, 1):
-        runs.add(np.unique(rng.integers(0, 20_000, size, dtype=np.uint64)))
+        part = np.unique(rng.integers(0, 20_000, size, dtype=np.uint64))
+        added = np.union1d(added, part)  # (before the set takes the part over and merges into it)
+        runs.add(part)
         assert 0 < len(runs.runs) <= 4 and all(a.size > b.size for a, b in itertools.pairwise(runs.runs))
     parts_union = np.unique(np.concatenate(runs.runs))
+    assert parts_union.tolist() == added.tolist()  # no hash lost or made up by the in-place merges
     assert runs.union().tolist() == parts_union.tolist() and not runs.runs
     repeated = np.sort(rng.integers(0, 50, 400, dtype=np.uint64))
     assert module._merge_into(repeated[::2], module._NO_HASHES).tolist() == np.unique(repeated[::2]).tolist()  # a view
