@@ -95,6 +95,9 @@ TASKS = (
     ),
 )
 
+#: The two files feed disjoint tasks, so the build converts them in two processes (pipeline.registry).
+PARTS = {"radiology": tuple(t.id for t in TASKS if t.id != DISCHARGE_TASK), "discharge": (DISCHARGE_TASK,)}
+
 # --- exam name -> modality and regions -------------------------------------------------------------------------
 # Patterns are whole word tokens of the upper-cased exam name, split on anything not a letter or digit (so
 # `C-SPINE` is `C SPINE`, `W&W/O` is `W W O`); a space-separated pattern is a phrase, `*` ends a prefix pattern.

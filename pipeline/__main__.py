@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=_positive,
         metavar="N",
-        help="with --all: processes converting sources at once (default: one per core)",
+        help="processes converting sources at once (with --all), and the raw-file parts of a large source such as "
+        "mimic_iv (default: one per core)",
     )
     building.add_argument(
         "--dask-address",
@@ -107,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         if args.shots and not args.flat:
             parser.error("--shots needs --flat")
-        if not args.all and (args.workers or args.dask_address):
-            parser.error("--workers and --dask-address need --all (one source is one job)")
+        if not args.all and args.dask_address:
+            parser.error("--dask-address needs --all (one source is one job)")
         if args.workers and args.dask_address:
             parser.error("--workers is the local process pool; with --dask-address the cluster's workers build")
         code = _build(args)
@@ -201,7 +202,7 @@ def _build(args: argparse.Namespace) -> int:
         return 2
     try:
         report = build.build_source(
-            conv, args.raw_dir or DEFAULT_RAW / args.source, args.out, force=args.force, **options
+            conv, args.raw_dir or DEFAULT_RAW / args.source, args.out, force=args.force, workers=args.workers, **options
         )
     except (MissingRawFiles, ValueError, ConverterError, SeedError, QualityError) as error:
         print(f"error: {error}", file=sys.stderr)

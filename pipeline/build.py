@@ -21,16 +21,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tqdm import tqdm
 
 from pipeline import __version__, card, fingerprint, output, seeds, taskfile
-from pipeline.decontaminate import decontaminate, default_workers
+from pipeline.decontaminate import decontaminate
 from pipeline.model import SPLITS, MissingRawFiles, RawFiles, Record, Rejection, Task, detect_form
 from pipeline.parquet import DEFAULT_SHARD_BYTES, ShardedWriter, add_outputs
+from pipeline.pool import Runner, default_workers
 from pipeline.quality import Merge, QualityConfig, QualityError, QualityStage
 from pipeline.registry import Converter, ConverterError, converters, get
 from pipeline.schemas import is_valid, violations
@@ -106,10 +107,16 @@ def reason_kind(reason: str) -> str:
     return " ".join(_DETAIL.sub(lambda m: "N" if m[0].isdigit() else "…", reason).split())
 
 
-def check_record(record: Record, tasks: Mapping[str, Task]) -> None:
-    """Raise when a record breaks the converter contract (an undeclared task, an unknown split): a bug
-    in the converter, not in the data, so it stops the build instead of being quarantined."""
+def check_record(record: Record, tasks: Mapping[str, Task], part: str | None = None) -> None:
+    """Raise when a record breaks the converter contract (an undeclared task, a task its raw file's part
+    does not declare, an unknown split): a bug in the converter, not in the data, so it stops the build
+    instead of being quarantined."""
     if record.task_id not in tasks:
+        if part is not None:
+            raise ConverterError(
+                f"{record.id}: converter yielded a record of task {record.task_id!r} from raw file {part!r}, "
+                f"whose PARTS entry does not list that task"
+            )
         raise ConverterError(f"converter yielded a record for undeclared task {record.task_id!r}")
     if record.split is not None and record.split not in SPLITS:
         raise ConverterError(f"{record.id}: split must be one of {SPLITS}, got {record.split!r}")
@@ -126,10 +133,13 @@ def build_source(
     quality: QualityConfig = DEFAULT_QUALITY,
     clean_across_sources: bool = True,
     force: bool = False,
+    workers: int | None = None,
 ) -> SourceReport:
     """Build one source into `out`, replacing that source's previous output and keeping the rest.
     When the source's raw files, code, seeds and config are those of its previous build and that
-    output is intact, nothing is converted: the report says "reused" (unless `force`).
+    output is intact, nothing is converted: the report says "reused" (unless `force`). `workers`:
+    processes for a source whose raw files convert apart (see `parts_of`); by default one per core
+    when its raw files are large (PARTS_POOL_MIN_BYTES), 1 (this process) when they are not.
 
     Raises MissingRawFiles when no declared form of the source is complete in `raw_dir`, and
     QualityError when a task fails the quality stage (then the previous output stays as it was)."""
@@ -156,7 +166,7 @@ def build_source(
     output.clean_stale(out, source.id)
     staging = output.staging_dir(out, source.id)
     try:
-        report = _convert(conv, files, staging, definitions, max_shard_bytes, quality)
+        report = _convert(conv, files, staging, definitions, max_shard_bytes, quality, workers)
         _stamp(staging, source.id, current)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # the previous output stays as it was
@@ -222,19 +232,120 @@ def _convert(
     definitions: dict[str, list[str]],
     max_shard_bytes: int,
     quality: QualityConfig,
+    workers: int | None = None,
 ) -> SourceReport:
-    """Stream the converter into `staging`: Parquet shards, task files, quarantine, manifest."""
+    """Stream the converter into `staging`: Parquet shards, task files, quarantine, manifest. A source whose
+    raw files feed disjoint tasks (the converter's PARTS) converts each file in its own process."""
     source = conv.source
     report = SourceReport(source.id, "built", form=files.form.name)
     report.missing_files = [" or ".join(f.patterns) for f in files.missing]
+    (staging / "quarantine").mkdir()
+    (staging / "tasks").mkdir()
+    pieces = parts_of(conv, files)
+    if workers is None:  # starting processes costs seconds: not worth it for a small source (tests, the samples)
+        small = sum(os.stat(p).st_size for piece in pieces for ps in piece.files.found.values() for p in ps)
+        workers = 1 if small < PARTS_POOL_MIN_BYTES else default_workers()
+    jobs = [
+        (conv, piece, staging, {t: definitions[t] for t in piece.task_ids}, max_shard_bytes, quality)
+        for piece in pieces
+    ]
+    with Runner(max(1, min(workers, len(jobs)))) as runner:
+        done = list(runner.map(_convert_part, jobs))
+    failures = [f for part in done for f in part.failures]
+    if failures:
+        raise QualityError(f"{source.id}: the quality stage refused the build:\n  " + "\n  ".join(failures))
+    quarantine = staging / "quarantine" / f"{source.id}.jsonl"
+    with open(quarantine, "wb") as joined:  # in the order the parts' files are declared, as one process writes it
+        for piece in pieces:
+            with open(piece.quarantine(staging), "rb") as part:
+                shutil.copyfileobj(part, joined)
+            piece.quarantine(staging).unlink()
+    built = {t: entry for part in done for t, entry in part.tasks.items()}
+    tasks = {t.id: built.get(t.id, {"category": t.category, "domain": t.domain, "splits": {}}) for t in conv.tasks}
+    for task_id, entry in tasks.items():
+        report.instances[task_id] = {s: v["instances"] for s, v in entry["splits"].items()}
+        if not entry["splits"]:
+            report.empty_tasks.append(task_id)
+    quarantined = sum((part.quarantined for part in done), Counter())
+    report.quarantined = dict(quarantined)
+    report.quality = dict(sorted((t, q) for part in done for t, q in part.quality.items()))
+    manifest = {
+        "source": {
+            k: getattr(source, k) for k in ("id", "name", "version", "homepage", "license", "access", "citation")
+        },
+        "converter": conv.module,
+        "pipeline_version": __version__,
+        "form": files.form.name,
+        "missing_files": report.missing_files,
+        "tasks": tasks,
+        "empty_tasks": report.empty_tasks,
+        "quarantined": {"total": sum(quarantined.values()), "by_reason": dict(quarantined)},
+        "quality": report.quality,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    output.atomic_write_text(output.manifest_path(staging, source.id), json.dumps(manifest, indent=2) + "\n")
+    return report
+
+
+#: Raw bytes from which a source with PARTS converts them in parallel when the caller does not say.
+PARTS_POOL_MIN_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one process of a source's build converts: some of its raw files and the tasks they alone feed."""
+
+    number: int
+    name: str | None  # the raw file of a part (PARTS), None for the whole source
+    files: RawFiles
+    task_ids: tuple[str, ...]
+
+    def quarantine(self, staging: Path) -> Path:
+        return staging / "quarantine" / f".part-{self.number}.jsonl"
+
+
+def parts_of(conv: Converter, files: RawFiles) -> list[Piece]:
+    """The pieces a build of `files` converts: one per present raw file of the converter's PARTS, or the whole
+    source when it declares none or a present file belongs to no part."""
+    present = [name for name, paths in files.found.items() if paths]
+    named = dict(conv.parts)
+    if not named or not present or any(name not in named for name in present):
+        return [Piece(0, None, files, conv.task_ids)]
+    return [
+        Piece(n, name, replace(files, found={name: files.found[name]}), ids)
+        for n, (name, ids) in enumerate((name, ids) for name, ids in conv.parts if files.found.get(name))
+    ]
+
+
+@dataclass
+class _Done:
+    """What a piece's process built, for the source's manifest and report."""
+
+    tasks: dict[str, dict]
+    quarantined: Counter[str]
+    quality: dict
+    failures: list[str]
+
+
+def _convert_part(
+    conv: Converter,
+    piece: Piece,
+    staging: Path,
+    definitions: dict[str, list[str]],
+    max_shard_bytes: int,
+    quality: QualityConfig,
+) -> _Done:
+    """Stream one piece into `staging` (its tasks' shards and task files; its quarantine lines to the piece's
+    own file). Its tasks are no other piece's, so nothing here needs what another process sees."""
+    source = conv.source
     writers: dict[tuple[str, str], ShardedWriter] = {}
     quarantined: Counter[str] = Counter()
-    tasks_by_id = {t.id: t for t in conv.tasks}
+    tasks_by_id = {t.id: t for t in conv.tasks if t.id in piece.task_ids}
     stage = QualityStage(quality, tasks_by_id)
-    (staging / "quarantine").mkdir()
+    spill = staging / f"{MERGED_OUTPUTS}.{piece.number}"
     with (
-        open(staging / "quarantine" / f"{source.id}.jsonl", "w", encoding="utf-8") as quarantine,
-        open(staging / MERGED_OUTPUTS, "w", encoding="utf-8") as merged,
+        open(piece.quarantine(staging), "w", encoding="utf-8") as quarantine,
+        open(spill, "w", encoding="utf-8") as merged,
     ):
 
         def reject(rule: str, reason: str, raw_file: str, locator: str, task_id: str | None, value: str | None) -> None:
@@ -243,7 +354,8 @@ def _convert(
             entry |= {"raw_file": raw_file, "locator": locator, "value": value}
             quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
-        items = tqdm(conv.generate(files), desc=source.id, unit=" rec", disable=None, mininterval=1.0)
+        name = source.id if piece.name is None else f"{source.id} ({piece.name})"
+        items = tqdm(conv.generate(piece.files), desc=name, unit=" rec", disable=None, mininterval=1.0)
         for batch in _batches(items, BATCH):
             # The record-level checks one record at a time, then the batch's duplicate checks in one compiled
             # loop (pipeline.quality.QualityStage.screen), then the verdicts in the converter's order.
@@ -253,7 +365,7 @@ def _convert(
                     continue
                 if not isinstance(item, Record):
                     raise ConverterError(f"{conv.module} yielded {type(item).__name__}, expected Record or Rejection")
-                check_record(item, tasks_by_id)
+                check_record(item, tasks_by_id, piece.name)
                 split = item.split or hash_split(source.id, item.group or item.key)
                 row = {"id": item.id, "task_id": item.task_id, "source_id": source.id, "split": split}
                 row |= {"input": item.input, "output": item.output, "outputs": [item.output]}
@@ -283,13 +395,10 @@ def _convert(
                         writers[key] = ShardedWriter(staging / "data" / item.task_id, split, max_shard_bytes)
                     writers[key].write(row)
 
-    report.quality, failures = stage.finish()
-    if failures:
-        raise QualityError(f"{source.id}: the quality stage refused the build:\n  " + "\n  ".join(failures))
-    extra = _merged_outputs(staging / MERGED_OUTPUTS)
+    report, failures = stage.finish()
+    extra = _merged_outputs(spill)
     tasks: dict[str, dict] = {}
-    (staging / "tasks").mkdir()
-    for task in conv.tasks:
+    for task in tasks_by_id.values():
         shards = {s: writers[(task.id, s)].close() for s in SPLITS if (task.id, s) in writers}
         if task.id in extra:
             add_outputs([p for paths in shards.values() for p in paths], extra.pop(task.id))
@@ -298,32 +407,14 @@ def _convert(
             for s, paths in shards.items()
         }
         tasks[task.id] = {"category": task.category, "domain": task.domain, "splits": splits}
-        report.instances[task.id] = {s: v["instances"] for s, v in splits.items()}
-        if not splits:
-            report.empty_tasks.append(task.id)
+        if not splits or failures:  # (a refused build writes no task file: it is thrown away)
             continue
         head = taskfile.header(source, task, definitions[task.id])
         problems = list(violations("task", head | {"Instances": []}))
         if problems:  # declared metadata, not data: a bug to fix in the converter or its seeds
             raise ConverterError(f"{task.id}: task file header violates the schema: {'; '.join(problems)}")
         taskfile.write(staging / "tasks" / f"{task.id}.json", head, [p for s in SPLITS for p in shards.get(s, [])])
-    report.quarantined = dict(quarantined)
-    manifest = {
-        "source": {
-            k: getattr(source, k) for k in ("id", "name", "version", "homepage", "license", "access", "citation")
-        },
-        "converter": conv.module,
-        "pipeline_version": __version__,
-        "form": files.form.name,
-        "missing_files": report.missing_files,
-        "tasks": tasks,
-        "empty_tasks": report.empty_tasks,
-        "quarantined": {"total": sum(quarantined.values()), "by_reason": dict(quarantined)},
-        "quality": report.quality,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    output.atomic_write_text(output.manifest_path(staging, source.id), json.dumps(manifest, indent=2) + "\n")
-    return report
+    return _Done(tasks, quarantined, report, failures)
 
 
 #: Records read ahead of the quality stage, so that it can prepare the batch's near-duplicate sketches at once.
@@ -381,7 +472,9 @@ def build_sources(
     """Convert every registered source under `raw_root` into `out`, one source per job: on the Dask
     cluster at `dask_address` if given, else in a pool of `workers` processes (default: one per core;
     1 builds in this process). Each job stages its own source and swaps it in, touching only the
-    files that source owns, so jobs never write the same path. Reports come in source order.
+    files that source owns, so jobs never write the same path. Reports come in source order. A large
+    source with PARTS starts its own processes inside its job (see `build_source`): for a while there are
+    more processes than cores, which costs little, and the biggest source no longer runs alone at the end.
 
     A reused source whose rows an earlier decontamination removed against a test task of a source
     rebuilt now is rebuilt too: that test set may have lost the rows that removed them, and a fresh
@@ -392,6 +485,8 @@ def build_sources(
     # Largest first: with sources from 500 abstracts to 2 million notes, a big one started last would run
     # alone at the end while the other workers idle (longest-processing-time-first scheduling).
     biggest = sorted(ids, key=lambda s: (-raw_bytes(raw_root / s), s))
+    if workers == 1:  # one process in all: a source with PARTS converts them in turn too
+        options = options | {"workers": 1}
     with _runner(workers, dask_address, len(ids)) as run:
         done = {r.source_id: r for r in run([(s, raw_root / s, force) for s in biggest], out, options)}
         reports = [done[s] for s in ids]

@@ -70,16 +70,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import re
 import tempfile
 import time
 import unicodedata
 import uuid
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +91,7 @@ from pipeline import card, kernels, taskfile
 from pipeline.hashtable import mix64
 from pipeline.model import SPLITS
 from pipeline.output import atomic_write_text
+from pipeline.pool import Runner, default_workers
 from pipeline.validation import fold
 
 NGRAM = 13
@@ -179,7 +178,7 @@ def decontaminate(out: Path, ngram: int = NGRAM, workers: int | None = None) -> 
     workers = max(1, workers)
     (out / REPORT_LINES).parent.mkdir(parents=True, exist_ok=True)
     with (
-        _Runner(workers) as runner,
+        Runner(workers) as runner,
         tempfile.TemporaryDirectory(prefix="decontaminate-") as shared,
         tempfile.TemporaryFile("w+", encoding="utf-8", dir=out / REPORT_LINES.parent) as spool,
     ):
@@ -575,55 +574,6 @@ def _progress(items, desc: str, total: int | None = None) -> tqdm:
 # --- processes ----------------------------------------------------------------------------------------
 
 
-def default_workers() -> int:
-    """The cores this process may use; 1 inside a daemonic process, which may not start children."""
-    if multiprocessing.current_process().daemon:
-        return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-class _Runner:
-    """Runs the pieces of a pass in this process (1 worker) or in a pool of spawned processes; results
-    come back in the order of the pieces, so that the output does not depend on the number of workers.
-    Spawned, not forked: the caller may hold threads (Prefect, tqdm) that a fork would copy."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> _Runner:
-        if self.workers > 1:
-            context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def map(self, fn, pieces: list[tuple]) -> Iterator:
-        """fn(*piece) for each piece, in order."""
-        if self.pool is None:
-            return (fn(*piece) for piece in pieces)
-        return self._ordered(fn, pieces)
-
-    def _ordered(self, fn, pieces: list[tuple]) -> Iterator:
-        # at most a few pieces ahead of the one consumed: results wait in memory until their turn
-        ahead = 4 * self.workers
-        futures = deque(self.pool.submit(fn, *piece) for piece in pieces[:ahead])
-        following = iter(pieces[ahead:])
-        try:
-            while futures:
-                result = futures.popleft().result()
-                nxt = next(following, None)
-                if nxt is not None:
-                    futures.append(self.pool.submit(fn, *nxt))
-                yield result
-        finally:
-            for future in futures:
-                future.cancel()
-
-
 # --- pass 1: the test index ---------------------------------------------------------------------------
 
 
@@ -674,7 +624,7 @@ def _index_piece(
     task_grams.append(h[once])
 
 
-def _index_tests(out: Path, grams: _Grams, runner: _Runner) -> _TestIndex:
+def _index_tests(out: Path, grams: _Grams, runner: Runner) -> _TestIndex:
     exact, grams_set, boilerplate = _HashSet(), _HashSet(), _HashSet()
     inputs = 0
     # biggest first, so that no large task starts last and runs alone (the union does not care)
@@ -789,7 +739,7 @@ def _pieces(shard: Path) -> list[tuple[list[int], int]]:
 
 
 def _scan_training(
-    out: Path, manifests: list[tuple[Path, dict]], index: str | _TestIndex, grams: _Grams, spool, runner: _Runner
+    out: Path, manifests: list[tuple[Path, dict]], index: str | _TestIndex, grams: _Grams, spool, runner: Runner
 ) -> dict[tuple[Path, str], dict[Path, np.ndarray]]:
     """Find the train/validation rows that overlap; spool one JSON line per row (with the hash that
     matched); return the row numbers to drop per (task folder, split) and shard."""
@@ -834,7 +784,7 @@ def _witness_shard(
     return found
 
 
-def _find_witnesses(out: Path, grams: _Grams, spool, runner: _Runner) -> dict[tuple[bool, int], tuple[str, str]]:
+def _find_witnesses(out: Path, grams: _Grams, spool, runner: Runner) -> dict[tuple[bool, int], tuple[str, str]]:
     """(exact?, hash) -> (test task, test id): the first test row holding each hash that removed a row."""
     wanted: dict[bool, set[int]] = {True: set(), False: set()}
     spool.seek(0)

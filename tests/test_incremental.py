@@ -351,5 +351,5 @@ def test_cli_reports_reused_and_rebuilt_sources_and_force(raw: Path, tmp_path: P
     assert forced.returncode == 0, forced.stderr
     assert tally(4, 0, out) in forced.stdout and forced.stdout.count("; built: forced") == 4
 
-    wrong = cli("build", "--source", "pubmedqa", "--workers", "2", "--out", str(out))
-    assert wrong.returncode == 2 and "--workers and --dask-address need --all" in wrong.stderr
+    wrong = cli("build", "--source", "pubmedqa", "--dask-address", "tcp://127.0.0.1:1", "--out", str(out))
+    assert wrong.returncode == 2 and "--dask-address needs --all" in wrong.stderr
