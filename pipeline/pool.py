@@ -58,5 +58,3 @@ class Runner:
         finally:
             for future in futures:
                 future.cancel()
-
-
