@@ -29,7 +29,8 @@ MedS-Ins (task77) instead made one instance per study from train.json only, with
 entities and relations as output, and filled the lines kept in dev/test with empty lists; per-line instances
 avoid that and keep the official splits.
 
-Quarantine: a record without any non-whitespace token, whose study text is missing, whose tokens are not found in
+Quarantine: a record without any non-whitespace token, a bare "Inclusion Criteria:" or "Exclusion Criteria:" line
+without entities (a section header, not a criterion), whose study text is missing, whose tokens are not found in
 the text, or with an entity of an unknown type or outside its tokens; a repeated orig_id.
 """
 
@@ -99,6 +100,11 @@ TASKS = (
     ),
 )
 TASK = TASKS[0].id
+
+#: The lines that open a study's two lists. Every study has them, so as instances they would be the same
+#: unannotated line 1,500 times over (about a quarter of the corpus), which the build would quarantine as exact
+#: duplicates and then refuse the task for; they are no criterion, so they are rejected here, with their reason.
+SECTION_HEADER = re.compile(r"(?:key\s+)?(?:inclusion|exclusion)\s+criteria\s*:?", re.IGNORECASE)
 
 
 def generate(files: RawFiles) -> Iterator[Item]:
@@ -172,6 +178,9 @@ def _record(
     first = next(span for span in offsets if span[1] > span[0])
     last = next(span for span in reversed(offsets) if span[1] > span[0])
     criterion = " ".join(text[first[0] : last[1]].split())
+    if not mentions and SECTION_HEADER.fullmatch(criterion):
+        yield Rejection("section header without entities, not a criterion", raw_file, where, TASK, criterion)
+        return
     output = forms.entities(f"{' '.join(text[s:e].split())} ({kind})" for s, e, kind in sorted(mentions, key=_order))
     yield Record(TASK, orig_id, criterion, output, raw_file, where, split=split, group=nct)
 

@@ -65,3 +65,17 @@ def test_quarantine(tmp_path: Path) -> None:
         "repeated orig_id",
     ]
     assert items[1].locator == "record 2 (2_NCT01)" and not any(isinstance(i, Record) for i in items)
+
+
+def test_a_bare_criteria_header_is_no_instance_but_an_annotated_one_is(tmp_path: Path) -> None:
+    # Every study opens its lists with these lines: 1,500 identical unannotated instances otherwise.
+    items = convert(
+        tmp_path,
+        [
+            record("0_NCT01", ["Inclusion", "Criteria", ":"], []),
+            record("4_NCT01", ["Exclusion", "Criteria", ":"], [("Condition", 0, 1)]),
+        ],
+    )
+    assert isinstance(items[0], Rejection) and items[0].value == "Inclusion Criteria:"
+    assert items[0].reason == "section header without entities, not a criterion"
+    assert isinstance(items[1], Record) and items[1].output == "Exclusion (Condition)"
