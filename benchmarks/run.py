@@ -150,7 +150,9 @@ def piece_build(raw: Path, source_id: str, out: Path) -> dict:
     conv = dataclasses.replace(conv, generate=clock.wrap_generator("extract", conv.generate))
     started = time.perf_counter()
     try:
-        report = build.build_source(conv, raw, out, write_card=False, clean_across_sources=False, force=True)
+        # In this process (workers=1), so that the clock sees every stage of a source with PARTS too; the `all`
+        # piece measures those parts converting in parallel.
+        report = build.build_source(conv, raw, out, write_card=False, clean_across_sources=False, force=True, workers=1)
     finally:
         for owner, name, function in originals:
             setattr(owner, name, function)
