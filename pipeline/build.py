@@ -242,7 +242,9 @@ def _convert(
     (staging / "quarantine").mkdir()
     (staging / "tasks").mkdir()
     pieces = parts_of(conv, files)
-    if workers is None:  # starting processes costs seconds: not worth it for a small source (tests, the samples)
+    if len(pieces) == 1:
+        workers = 1
+    elif workers is None:  # starting processes costs seconds: not worth it for a small source (tests, the samples)
         small = sum(os.stat(p).st_size for piece in pieces for ps in piece.files.found.values() for p in ps)
         workers = 1 if small < PARTS_POOL_MIN_BYTES else default_workers()
     jobs = [

@@ -33,9 +33,16 @@ class Runner:
             self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, kind, error, traceback) -> None:
+        if self.pool is None:
+            return
+        if kind is not None:
+            # A piece failed or the caller was interrupted: the pieces still running (a converter part may take
+            # many minutes) are stopped rather than waited for, and write nothing more. The executor has no
+            # public way to stop its workers before Python 3.14 (terminate_workers).
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def map(self, fn, pieces: list[tuple]) -> Iterator:
         """fn(*piece) for each piece, in order."""

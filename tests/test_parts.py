@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import types
 from dataclasses import replace
 from pathlib import Path
@@ -147,3 +148,21 @@ def test_the_pool_runs_pieces_in_other_processes_and_returns_them_in_order() -> 
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     with pool.Runner(1) as runner:
         assert runner.pool is None and list(runner.map(os.getpid, [()])) == [os.getpid()]
+
+
+def _piece(kind: str, marker: str) -> None:
+    """A piece that fails at once, or one that writes `marker` after a while."""
+    if kind == "fail":
+        raise RuntimeError("the first piece fails")
+    time.sleep(4)
+    Path(marker).write_text("still ran")
+
+
+def test_a_failed_piece_stops_the_pieces_still_running(tmp_path: Path) -> None:
+    """A converter part that fails early must not wait for the other part's minutes of work (nor let it go on
+    writing): the pool's processes are stopped when an error leaves the runner."""
+    marker = tmp_path / "marker"
+    with pytest.raises(RuntimeError, match="the first piece fails"), pool.Runner(2) as runner:
+        list(runner.map(_piece, [("fail", ""), ("mark", str(marker))]))
+    time.sleep(6)  # longer than the second piece would have taken
+    assert not marker.exists()
