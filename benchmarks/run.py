@@ -35,6 +35,7 @@ import dataclasses
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -180,8 +181,12 @@ def piece_all(root: Path, out: Path, workers: int, sources: list[str]) -> dict:
     started = time.perf_counter()
     reports = build.build_sources(raw_root, out, workers=workers, force=True)
     converted = time.perf_counter() - started
+    converters_mb = _peak_mb(resource.RUSAGE_CHILDREN)  # the pool's workers and their parts, all waited for
     build.finish(out, reports)
     total = time.perf_counter() - started
+    roles = {"conversion workers": converters_mb, "main process": _peak_mb(resource.RUSAGE_SELF)}
+    if _peak_mb(resource.RUSAGE_CHILDREN) > converters_mb:  # (else decontamination's workers stayed below)
+        roles["decontamination workers"] = _peak_mb(resource.RUSAGE_CHILDREN)
     decontamination = json.loads((out / "reports" / "decontamination.json").read_text(encoding="utf-8"))
     return {
         "seconds": total,
@@ -194,7 +199,14 @@ def piece_all(root: Path, out: Path, workers: int, sources: list[str]) -> dict:
         "statuses": {r.source_id: r.status for r in reports},
         "failed": {r.source_id: r.message[:500] for r in reports if r.status == "failed"},
         "source_seconds": {r.source_id: round(r.seconds, 2) for r in reports},
+        # Which process holds the peak: the main process runs decontamination's merges and holds its test index.
+        "peak_rss_mb_by_role": roles,
     }
+
+
+def _peak_mb(who: int) -> float:
+    """Peak RSS in MB of this process (RUSAGE_SELF) or of the largest descendant waited for (RUSAGE_CHILDREN)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def _child(argv: list[str]) -> None:
@@ -433,6 +445,9 @@ def markdown(results: dict) -> str:
                 f"{a['peak_rss_mb']:,.0f} MB (largest process), {a['peak_tree_rss_mb']:,.0f} MB (process tree). "
                 f"Failed sources: {failed}.",
             ]
+            if a.get("peak_rss_mb_by_role"):
+                roles = ", ".join(f"{role} {mb:,.0f} MB" for role, mb in a["peak_rss_mb_by_role"].items())
+                lines[-1] += f" Peak RSS by process: {roles}."
         elif a:
             lines += ["", f"Whole build: error {a['error'][-500:]}"]
         if scale_result["naive"]:

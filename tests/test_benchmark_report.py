@@ -96,3 +96,25 @@ def test_the_build_piece_times_every_stage_of_a_real_build(tmp_path: Path, monke
     assert set(figures["stages"]) == set(run.STAGES)
     for stage in ("extract", "validate", "duplicates", "sketch", "schema", "split", "parquet", "task files"):
         assert figures["stages"][stage] > 0, stage
+
+
+def test_the_whole_build_piece_says_which_process_peaks(tmp_path: Path) -> None:
+    """The largest process of a full-scale run is the figure to act on: the piece names the peak of the conversion
+    workers and of the main process (which holds decontamination's test index) apart."""
+    samples = Path(__file__).resolve().parent.parent / "data" / "samples"
+    out = tmp_path / "out"
+    out.mkdir()
+    figures = run.piece_all(samples, out, 2, ["mimic_iv", "pubmedqa"])
+    assert figures["statuses"]["mimic_iv"] == figures["statuses"]["pubmedqa"] == "built"
+    assert figures["instances"] > 0 and not figures["failed"]
+    roles = figures["peak_rss_mb_by_role"]
+    assert {"conversion workers", "main process"} <= set(roles) and all(mb > 10 for mb in roles.values())
+    scale_result = {
+        "scale": 1.0,
+        "corpora": {},
+        "per_source": {},
+        "naive": {},
+        "all": figures | {"peak_rss_mb": 1.0, "peak_tree_rss_mb": 1.0, "decontaminated": 0, "failed": {}},
+    }
+    text = run.markdown({"workers": 2, "scales": [scale_result]})
+    assert f"Peak RSS by process: conversion workers {roles['conversion workers']:,.0f} MB" in text
