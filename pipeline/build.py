@@ -257,11 +257,14 @@ def _convert(
     if failures:
         raise QualityError(f"{source.id}: the quality stage refused the build:\n  " + "\n  ".join(failures))
     quarantine = staging / "quarantine" / f"{source.id}.jsonl"
-    with open(quarantine, "wb") as joined:  # in the order the parts' files are declared, as one process writes it
-        for piece in pieces:
-            with open(piece.quarantine(staging), "rb") as part:
-                shutil.copyfileobj(part, joined)
-            piece.quarantine(staging).unlink()
+    if len(pieces) == 1:
+        pieces[0].quarantine(staging).rename(quarantine)
+    else:
+        with open(quarantine, "wb") as joined:  # in the order the parts' files are declared, as one process writes
+            for piece in pieces:
+                with open(piece.quarantine(staging), "rb") as part:
+                    shutil.copyfileobj(part, joined)
+                piece.quarantine(staging).unlink()
     built = {t: entry for part in done for t, entry in part.tasks.items()}
     tasks = {t.id: built.get(t.id, {"category": t.category, "domain": t.domain, "splits": {}}) for t in conv.tasks}
     for task_id, entry in tasks.items():
