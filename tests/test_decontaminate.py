@@ -395,8 +395,17 @@ def test_bitmap_lookup_agrees_with_binary_search() -> None:
     keys = np.unique(rng.integers(0, 2**63, 50_000, dtype=np.uint64) * np.uint64(2))
     values = np.concatenate([keys[::7], rng.integers(0, 2**63, 50_000, dtype=np.uint64), keys[-1:] + np.uint64(1)])
     found = module._Keys(keys).contains(values)
-    assert found.tolist() == module._contains(keys, values).tolist()
+    assert found.tolist() == module._contains(keys, values).tolist() == np.isin(values, keys).tolist()
     assert found.sum() >= keys[::7].size and not module._Keys(keys[:0]).contains(values).any()
+    # The extremes of the hash space, and the arrays as workers load them (read-only, memory-mapped).
+    edges = np.array([0, 1, 2**63, 2**64 - 1], np.uint64)
+    keys = np.unique(np.concatenate([keys, edges[[0, 3]]]))
+    shared = module._Keys(keys)
+    loaded = module._Keys(*(np.require(a, requirements="C").view() for a in (keys, shared.bitmap, shared.directory)))
+    for array in (loaded.keys, loaded.bitmap, loaded.directory):
+        array.flags.writeable = False
+    assert loaded.contains(edges).tolist() == [True, False, False, True]
+    assert loaded.contains(values).tolist() == np.isin(values, keys).tolist()
 
 
 def test_test_hashes_merge_in_place_into_their_sorted_distinct_union() -> None:
