@@ -188,9 +188,13 @@ def decontaminate(out: Path, ngram: int = NGRAM, workers: int | None = None) -> 
         drops = _scan_training(out, manifests, where, grams, spool, runner)
         witnesses = _find_witnesses(out, grams, spool, runner) if drops else {}
         entries_changed, cumulative = _write_lines(out, manifests, spool, witnesses, report)
-    for shard_set, rows in sorted(drops.items()):
-        _rewrite_split(*shard_set, rows)
-    synced = _sync_manifests(out)
+        # A task's shards, then task files, then manifests, each task in a process of the pool: a run killed in
+        # between is finished by the next one (see _sync_manifests).
+        by_folder: dict[Path, list[tuple[str, dict[Path, np.ndarray]]]] = defaultdict(list)
+        for (folder, split), rows in sorted(drops.items()):
+            by_folder[folder].append((split, rows))
+        list(runner.map(_rewrite_splits, [(folder, splits) for folder, splits in by_folder.items()]))
+        synced = _sync_manifests(out, runner)
     if synced:
         card.write(out)
     if entries_changed or synced or not (out / REPORT_SUMMARY).is_file():
@@ -870,6 +874,12 @@ def _write_lines(
 # --- rewriting ----------------------------------------------------------------------------------------
 
 
+def _rewrite_splits(folder: Path, splits: list[tuple[str, dict[Path, np.ndarray]]]) -> None:
+    """The splits of one task folder in turn (one process: the last one empties and removes the folder)."""
+    for split, drops in splits:
+        _rewrite_split(folder, split, drops)
+
+
 def _rewrite_split(folder: Path, split: str, drops: dict[Path, np.ndarray]) -> None:
     """Write the shards of `split` that lose rows to temporary names, then rename: shards keep their
     order and row groups, empty ones go, and the rest are renumbered `<split>-0000i-of-0000N`."""
@@ -922,10 +932,11 @@ def _copy_without(shard: Path, drop: np.ndarray, target: Path) -> int:
     return kept
 
 
-def _sync_manifests(out: Path) -> set[str]:
+def _sync_manifests(out: Path, runner: Runner) -> set[str]:
     """Bring every manifest's train/validation counts and file lists in line with the shards on disk,
-    rewriting the task file of each task that changed before its manifest. Returns those tasks."""
+    rewriting the task file of each task that changed (in the pool) before any manifest. Returns those tasks."""
     changed: set[str] = set()
+    synced: list[tuple[Path, dict, list[str]]] = []
     for path, manifest in _manifests(out):
         stale = []
         for task_id, info in manifest["tasks"].items():
@@ -950,13 +961,15 @@ def _sync_manifests(out: Path) -> set[str]:
                         fresh[split] = splits[split]
                 info["splits"] = fresh | {s: v for s, v in splits.items() if s not in SPLITS}
                 stale.append(task_id)
+        if stale:
+            synced.append((path, manifest, stale))
+    list(runner.map(_rewrite_task_file, [(out, task_id) for _, _, stale in synced for task_id in stale]))
+    for path, manifest, stale in synced:
         for task_id in stale:
-            _rewrite_task_file(out, task_id)
             if not manifest["tasks"][task_id]["splits"] and task_id not in manifest.get("empty_tasks", []):
                 manifest.setdefault("empty_tasks", []).append(task_id)
-        if stale:
-            atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
-            changed.update(stale)
+        atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
+        changed.update(stale)
     return changed
 
 
