@@ -27,8 +27,8 @@ instruction-tuning set: validation rows are trained on or pick checkpoints, so a
 leaks just the same. `DecontaminationReport.removed` counts both; the report files give the split.
 
 Memory: test inputs may be millions, so only 8-byte hashes are held (sorted uint64 numpy arrays,
-looked up with searchsorted behind a bitmap of 2 bytes a key), never texts: about 10 bytes per
-distinct test n-gram and 8 per distinct test input, plus, for a moment, about three times that for
+looked up behind a bitmap of 2 bytes a key and, for n-grams, a directory of half a byte a key at most), never
+texts: about 10.5 bytes per distinct test n-gram and 8 per distinct test input, plus, for a moment, about three times that for
 the largest test task (the two largest with two workers) while its n-grams are sorted and counted; each task's
 hashes join the union as they arrive, merged in place in runs of doubling size (at scale 1.0, 123M test n-grams: the
 largest process peaked at 5.4 GB when all tasks' arrays were held and concatenated, at about 2 GB when they were
@@ -582,9 +582,6 @@ def _batches(shard: Path, columns: list[str], row_groups: list[int] | None = Non
 
 def _progress(items, desc: str, total: int | None = None) -> tqdm:
     return tqdm(items, desc=desc, unit=" piece", total=total, disable=None, mininterval=1.0)
-
-
-# --- processes ----------------------------------------------------------------------------------------
 
 
 # --- pass 1: the test index ---------------------------------------------------------------------------
