@@ -26,13 +26,13 @@ Which rows: "train" and "validation" rows are cleaned; test rows are never alter
 instruction-tuning set: validation rows are trained on or pick checkpoints, so a test input there
 leaks just the same. `DecontaminationReport.removed` counts both; the report files give the split.
 
-Memory: test inputs may be millions, so only 8-byte hashes are held (sorted uint64 numpy arrays,
-looked up behind a bitmap of 2 bytes a key and, for n-grams, a directory of half a byte a key at most), never
-texts: about 10.5 bytes per distinct test n-gram and 8 per distinct test input, plus, for a moment, about three times that for
-the largest test task (the two largest with two workers) while its n-grams are sorted and counted; each task's
-hashes join the union as they arrive, merged in place in runs of doubling size (at scale 1.0, 123M test n-grams: the
-largest process peaked at 5.4 GB when all tasks' arrays were held and concatenated, at about 2 GB when they were
-merged into one growing array; the runs hold at most about as much again as that array, not yet measured there).
+Memory: test inputs may be millions, so only 8-byte hashes are held (sorted uint64 numpy arrays, looked up behind a
+bitmap of 2 bytes a key and, for n-grams, a directory of half a byte a key at most), never texts: about 10.5 bytes
+per distinct test n-gram and 8 per distinct test input, plus, for a moment, about three times that for the largest
+test task (the two largest with two workers) while its n-grams are sorted and counted; each task's hashes join the
+union as they arrive, merged in place in runs of doubling size (at scale 1.0, 123M test n-grams: the largest process
+peaked at 5.4 GB when all tasks' arrays were held and concatenated, at about 2 GB when they were merged into one
+growing array; the runs hold at most about as much again as that array, not yet measured there).
 Parquet is streamed a batch at a time, and a batch is hashed in pieces of PIECE_CHARS characters.
 The test instance named in the report is found by a second pass over the test shards that looks
 only for the hashes that removed something.
