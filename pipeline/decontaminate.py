@@ -32,7 +32,8 @@ per distinct test n-gram and 8 per distinct test input, plus, for a moment, abou
 test task (the two largest with two workers) while its n-grams are sorted and counted; each task's hashes join the
 union as they arrive, merged in place in runs of doubling size (at scale 1.0, 123M test n-grams: the largest process
 peaked at 5.4 GB when all tasks' arrays were held and concatenated, at about 2 GB when they were merged into one
-growing array; the runs hold at most about as much again as that array, not yet measured there).
+growing array; the runs hold at most about as much again as that array: measured, the main process peaks at 2.5 GB
+there).
 Parquet is streamed a batch at a time, and a batch is hashed in pieces of PIECE_CHARS characters.
 The test instance named in the report is found by a second pass over the test shards that looks
 only for the hashes that removed something.
