@@ -15,8 +15,18 @@ def make(
     task_ids: tuple[str, ...] = ("meqsum_text_summarization",),
     source_id: str = "meqsum",
 ) -> Converter:
-    module = ModuleType(f"fake_{source_id}")
-    module.SOURCE = Source(
+    return from_module(module(items, task_ids, source_id))
+
+
+def module(
+    items: Callable[[RawFiles], Iterator[Item]],
+    task_ids: tuple[str, ...] = ("meqsum_text_summarization",),
+    source_id: str = "meqsum",
+    files: tuple[RawFile, ...] = (RawFile("input", ("input.txt",)),),
+) -> ModuleType:
+    """The converter module itself, for tests that add to it (PARTS) or check how it is loaded."""
+    made = ModuleType(f"fake_{source_id}")
+    made.SOURCE = Source(
         id=source_id,
         name="Fake",
         homepage="https://example.org",
@@ -24,10 +34,10 @@ def make(
         access="open",
         citation="Nobody (2024). Fake.",
         obtain="Write it.",
-        forms=(RawForm("txt", (RawFile("input", ("input.txt",)),)),),
+        forms=(RawForm("txt", files),),
     )
     # Tasks of a real converter keep their declarations (labels, languages); others get a plain one.
     real = {t.id: t for conv in converters().values() for t in conv.tasks}
-    module.TASKS = tuple(real.get(t) or Task(t, "Text Summarization", "Medical Knowledge") for t in task_ids)
-    module.generate = items
-    return from_module(module)
+    made.TASKS = tuple(real.get(t) or Task(t, "Text Summarization", "Medical Knowledge") for t in task_ids)
+    made.generate = items
+    return made

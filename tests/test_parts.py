@@ -12,12 +12,13 @@ import types
 from dataclasses import replace
 from pathlib import Path
 
+import fake_converter
 import pytest
 from conftest import SAMPLES
 
 from pipeline import pool, registry
 from pipeline.build import build_source, parts_of
-from pipeline.model import RawFile, RawForm, Record, Source, Task, detect_form
+from pipeline.model import RawFile, Record, detect_form
 from pipeline.quality import QualityConfig, QualityError
 
 MIMIC = SAMPLES / "mimic_iv"
@@ -40,6 +41,10 @@ def build(conv: registry.Converter, raw: Path, out: Path, **options) -> object:
     return build_source(conv, raw, out, write_card=False, clean_across_sources=False, **options)
 
 
+def get_mimic() -> registry.Converter:
+    return registry.get("mimic_iv")
+
+
 def test_parts_in_two_processes_write_the_bytes_of_one_process(tmp_path: Path) -> None:
     conv = get_mimic()
     assert [piece.name for piece in parts_of(conv, detect_form(conv.source, MIMIC))] == ["radiology", "discharge"]
@@ -59,10 +64,6 @@ def test_parts_in_two_processes_write_the_bytes_of_one_process(tmp_path: Path) -
     assert files == sorted(files, key=lambda f: "discharge" in f)
     leftovers = [p for p in (tmp_path / "pooled").rglob(".*") if p.name.startswith((".part-", ".merged-outputs"))]
     assert not leftovers  # the parts' quarantine and spill files
-
-
-def get_mimic() -> registry.Converter:
-    return registry.get("mimic_iv")
 
 
 def test_a_source_with_one_of_its_files_builds_that_part_alone(tmp_path: Path) -> None:
@@ -88,21 +89,9 @@ def test_every_parts_quality_failures_are_reported_and_nothing_is_published(tmp_
 
 
 def two_file_module(generate, parts: dict) -> types.ModuleType:
-    module = types.ModuleType("fake_two_files")
     files = (RawFile("a", ("a.txt",), required=False), RawFile("b", ("b.txt",), required=False))
-    module.SOURCE = Source(
-        id="two_files",
-        name="Two files",
-        homepage="https://example.org",
-        license="CC0",
-        access="open",
-        citation="Nobody (2026). Two files.",
-        obtain="Write them.",
-        forms=(RawForm("txt", files),),
-    )
-    module.TASKS = (Task("two_files_a", "Text Summarization", "Medical Knowledge"),)
-    module.TASKS += (Task("two_files_b", "Text Summarization", "Medical Knowledge"),)
-    module.generate, module.PARTS = generate, parts
+    module = fake_converter.module(generate, ("two_files_a", "two_files_b"), "two_files", files)
+    module.PARTS = parts
     return module
 
 
